@@ -1,0 +1,1 @@
+"""XSegEditor package."""

@@ -1,0 +1,1 @@
+"""samplelib package."""
