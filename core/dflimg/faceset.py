@@ -1,0 +1,37 @@
+"""The check every command runs on an aligned folder: which files are aligned faces, reporting the others once."""
+from pathlib import Path
+
+from core import interact
+from core.dflimg.dfljpg import DFLJPG, NotDFLImageError
+from core.pathex import get_image_paths
+
+
+def is_dfl_image(path):
+    """True when `path` is an aligned face with readable DeepFaceLab metadata."""
+    try:
+        DFLJPG.load(path)
+        return True
+    except NotDFLImageError:
+        return False
+
+
+def iter_dfl_images(source, on_skip=None):
+    """Yield (path, DFLJPG) for every aligned face in a folder (or an iterable of paths), sorted by name.
+
+    Each file that is not an aligned face (plain JPG/PNG, corrupt, refused metadata) is reported once with one line
+    naming it (or passed to `on_skip(path, error)`) and skipped; the rest of the folder is processed.
+    """
+    if isinstance(source, (str, Path)):
+        paths = get_image_paths(source)
+    else:
+        paths = [Path(p) for p in source]
+    for p in paths:
+        try:
+            d = DFLJPG.load(p)
+        except NotDFLImageError as e:
+            if on_skip is not None:
+                on_skip(p, e)
+            else:
+                interact.log_err(f"{e} - skipped")
+            continue
+        yield p, d

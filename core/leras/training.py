@@ -1,0 +1,85 @@
+"""Compiled training steps on one or several devices, with optional float16 loss scaling.
+
+`make_train_step(loss_fn, optimizer, variables, strategy)` returns a `tf.function` that takes whole-batch tensors,
+gives each replica its slice of the batch (as the original splits the batch over GPUs), computes gradients there,
+averages them over replicas and applies one optimizer update to the single logical copy of the weights
+(MirroredStrategy keeps the copies equal). With one device (strategy None) it is a plain compiled step.
+"""
+import tensorflow as tf
+
+
+class DynamicLossScale:
+    """float16 loss scaling: multiply the loss by `scale`; halve it and skip the update on inf/NaN gradients,
+    double it after `growth_interval` good steps."""
+
+    def __init__(self, initial_scale=2.0 ** 15, growth_interval=2000):
+        self.scale = tf.Variable(float(initial_scale), trainable=False, dtype=tf.float32)
+        self.good_steps = tf.Variable(0, trainable=False, dtype=tf.int64)
+        self.growth_interval = int(growth_interval)
+
+    def update(self, finite):
+        def grow():
+            self.good_steps.assign_add(1)
+            done = self.good_steps >= self.growth_interval
+            self.scale.assign(tf.where(done, self.scale * 2.0, self.scale))
+            self.good_steps.assign(tf.where(done, tf.constant(0, tf.int64), self.good_steps))
+            return tf.constant(True)
+
+        def shrink():
+            self.scale.assign(tf.maximum(self.scale / 2.0, 1.0))
+            self.good_steps.assign(0)
+            return tf.constant(False)
+
+        return tf.cond(finite, grow, shrink)
+
+
+def _replica_slice(x):
+    ctx = tf.distribute.get_replica_context()
+    n = ctx.num_replicas_in_sync
+    if n == 1:
+        return x
+    per = tf.shape(x)[0] // n
+    i = ctx.replica_id_in_sync_group
+    return x[i * per:(i + 1) * per]
+
+
+def make_train_step(loss_fn, optimizer, variables, strategy=None, loss_scale=None):
+    """loss_fn(*batch) -> (loss, outputs dict); loss may be per-sample (its sum is differentiated, as the
+    original does) and outputs are per-sample tensors (batch axis 0), gathered back over replicas.
+
+    The returned step(*batch) runs one update and returns the outputs dict. The batch size must divide evenly by
+    the number of replicas.
+    """
+    strategy = strategy or tf.distribute.get_strategy()
+    variables = list(variables)
+
+    def replica_fn(*batch):
+        batch = [_replica_slice(t) for t in batch]
+        with tf.GradientTape() as tape:
+            loss, outputs = loss_fn(*batch)
+            total = tf.reduce_sum(loss)
+            if loss_scale is not None:
+                total = total * loss_scale.scale
+        grads = tape.gradient(total, variables)
+        missing = [v.name for v, g in zip(variables, grads) if g is None]
+        if missing:
+            raise ValueError(f"variables declared trainable receive no gradient: {missing}")
+        if loss_scale is not None:
+            grads = [g / loss_scale.scale for g in grads]
+        return grads, outputs
+
+    @tf.function
+    def step(*batch):
+        grads, outputs = strategy.run(replica_fn, args=batch)
+        if strategy.num_replicas_in_sync > 1:
+            grads = [strategy.reduce(tf.distribute.ReduceOp.MEAN, g, axis=None) for g in grads]
+            outputs = {k: strategy.gather(v, axis=0) for k, v in outputs.items()}
+        if loss_scale is None:
+            optimizer.apply_gradients(zip(grads, variables))
+        else:
+            finite = tf.reduce_all([tf.reduce_all(tf.math.is_finite(g)) for g in grads])
+            if loss_scale.update(finite):
+                optimizer.apply_gradients(zip(grads, variables))
+        return outputs
+
+    return step

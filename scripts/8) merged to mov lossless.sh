@@ -1,0 +1,4 @@
+#!/usr/bin/env bash
+. "$(dirname "$0")/env.sh"
+"$DFL_PYTHON" "$DFL_MAIN" videoed video-from-sequence --input-dir "$DFL_WORKSPACE/data_dst/merged" --output-file "$DFL_WORKSPACE/result.mov" --reference-file "$DFL_WORKSPACE/data_dst.*" --include-audio --lossless "$@"
+"$DFL_PYTHON" "$DFL_MAIN" videoed video-from-sequence --input-dir "$DFL_WORKSPACE/data_dst/merged_mask" --output-file "$DFL_WORKSPACE/result_mask.mov" --reference-file "$DFL_WORKSPACE/data_dst.*" --lossless "$@"

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The demo pipeline: installs (scripts/install.sh), then runs the numbered launchers on workspace/ in order,
+# without questions (defaults or the values given here). Each stage is one `step` line.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+bash "$ROOT/scripts/install.sh"
+
+step() {
+  local name="$1"
+  shift
+  echo "=== $name"
+  bash "$ROOT/scripts/$name.sh" --non-interactive "$@"
+}
+
+step "1) clear workspace" --yes
+step "2) extract images from video data_src" --fps 0 --output-ext png
+step "3) extract images from video data_dst FULL FPS" --output-ext png
