@@ -266,6 +266,8 @@ def cut_video(input_file, from_time=None, to_time=None, audio_track_id=None, bit
     if info.audio_tracks and track >= len(info.audio_tracks):
         raise UserError(f"{video.name} has {len(info.audio_tracks)} audio track(s): "
                         f"choose an id from 0 to {len(info.audio_tracks) - 1}")
+    if track and not info.audio_tracks:
+        raise UserError(f"{video.name} has no audio track: leave the audio track id at 0")
     bitrate = interact.input_int("Bitrate of output file in MB/s", 25, valid_range=(1, 1000), value=bitrate)
 
     output = video.with_name(f"{video.stem}_cut{video.suffix}")

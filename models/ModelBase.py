@@ -100,7 +100,7 @@ class ModelBase(abc.ABC):
     def __init__(self, model_dir, is_training=True, training_data_src_path=None, training_data_dst_path=None,
                  pretraining_data_path=None, pretrained_model_path=None, no_preview=False, force_model_name=None,
                  force_gpu_idxs=None, cpu_only=False, silent_start=False, option_values=None, debug=False,
-                 override_wait_seconds=2.0):
+                 override_wait_seconds=2.0, mixed_precision=False):
         self.model_class_name = type(self).__module__.split(".")[-2][len("Model_"):]
         self.model_dir = Path(model_dir)
         if not self.model_dir.is_dir():
@@ -141,10 +141,10 @@ class ModelBase(abc.ABC):
         self.choosed_gpu_indexes = data["choosed_gpu_indexes"]
 
         # 3. devices
-        from models import devices
-        self.device_config = devices.choose(cpu_only, force_gpu_idxs, silent_start, self.choosed_gpu_indexes,
-                                            is_training)
-        self.choosed_gpu_indexes = self.device_config.gpu_indexes or None
+        self.device_config = self._choose_devices(cpu_only, force_gpu_idxs, silent_start)
+        self.choosed_gpu_indexes = [d.index for d in self.device_config.devices] or None
+        from core.leras import device
+        self.leras = device.initialize(self.device_config, mixed_precision=mixed_precision)
 
         # 4-6. options
         self.default_options_path = model_files.default_options_path(self.model_dir, self.model_class_name)
@@ -185,9 +185,48 @@ class ModelBase(abc.ABC):
             interact.log_info(text)
             model_files.write_summary(self.get_strpath_storage_for_file("summary.txt"), text)
 
+    def _choose_devices(self, cpu_only, force_gpu_idxs, silent_start):
+        from core.leras import device
+        if cpu_only:
+            return device.DeviceConfig.CPU()
+        if force_gpu_idxs is not None:
+            return device.DeviceConfig.GPUIndexes(force_gpu_idxs)
+        if silent_start:
+            if self.choosed_gpu_indexes:
+                return device.DeviceConfig.GPUIndexes(list(self.choosed_gpu_indexes))
+            return device.DeviceConfig.BestGPU()
+        return device.ask_choose_device(suggest_best_multi_gpu=True)
+
     # ---- options -------------------------------------------------------------------------------------------
-    def ask_option(self, name, default=None):
-        """Ask (first run / override) or keep (later run) one option; flags answer the prompt. Returns the value."""
+    def ask_option(self, name, default=None, validate=None):
+        """Ask (first run / override) or keep (later run) one option; flags answer the prompt. Returns the value.
+
+        `validate(value)` may return a corrected value or raise ValueError (asked again at a terminal)."""
+        while True:
+            value = self._ask_option_once(name, default)
+            if validate is None:
+                return value
+            try:
+                value = validate(value)
+            except ValueError as e:
+                if name in self._flags or not interact.is_interactive():
+                    raise UserError(f"{self._decls[name].flag}: {e}")
+                interact.log_err(f"{e}. Try again.")
+                continue
+            self.options[name] = value
+            return value
+
+    def keep_option(self, name, default=None):
+        """An option not asked in this configuration: the saved value, else `default` (else the declared one)."""
+        decl = self._decls[name]
+        if name in self.options:
+            value = self._coerce(decl, self.options[name])
+        else:
+            value = self._coerce(decl, decl.default if default is None else default)
+        self.options[name] = value
+        return value
+
+    def _ask_option_once(self, name, default):
         decl = self._decls[name]
         flag = self._flags.get(name)
         if flag is not None:
@@ -348,5 +387,11 @@ class ModelBase(abc.ABC):
 
     # ---- summary -------------------------------------------------------------------------------------------
     def summary_text(self):
+        if self.device_config.cpu_only:
+            lines = [("Using device", "CPU")]
+        else:
+            lines = []
+            for d in self.device_config.devices:
+                lines += [("Device index", str(d.index)), ("Name", d.name), ("VRAM", f"{d.total_mem_gb:.2f}GB")]
         return model_files.summary_text(f"{self.model_name}_{self.model_class_name}", self.iter, self.options,
-                                        self.device_config.summary_lines())
+                                        lines)

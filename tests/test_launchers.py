@@ -73,7 +73,9 @@ def test_launcher_parses(name):
 def test_launcher_has_bat_twin(name):
     bat = os.path.join(SCRIPTS, name[:-3] + ".bat")
     assert os.path.isfile(bat), f"{name} has no .bat twin"
-    text = open(bat, encoding="utf-8").read()
+    raw = open(bat, "rb").read()
+    assert raw.count(b"\r\n") == raw.count(b"\n"), f"{name[:-3]}.bat needs Windows (CRLF) line ends"
+    text = raw.decode("utf-8")
     assert text.lstrip().lower().startswith("@echo off") and 'call "%~dp0env.bat"' in text
     sh = _sh_commands(open(os.path.join(SCRIPTS, name), encoding="utf-8").read())
     assert _bat_commands(text) == sh, f"{name[:-3]}.bat runs other commands than the .sh"

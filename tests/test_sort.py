@@ -360,6 +360,11 @@ def test_unknown_method_and_bad_flag_are_one_line_errors(work, capsys):
     assert "unknown sort method" in err and "not a whole number" in err
 
 
+def test_without_by_the_menu_default_is_histogram_similarity(work, capsys):
+    assert run_main(["sort", "--input-dir", str(work), "--non-interactive", "--workers", "1"]) == 0
+    assert "by histogram similarity [5]" in capsys.readouterr().out
+
+
 def test_sort_on_all_cores_from_the_cli(work):
     before = contents(work)
     assert sort(work, "brightness", workers="2") == 0

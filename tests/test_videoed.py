@@ -95,6 +95,8 @@ def test_cut_defaults_to_whole_video_without_audio(videos, tmp_path):
     info = VideoEd.probe(out)
     assert info.audio_tracks == []
     assert frame_count(out) == 60
+    with pytest.raises(UserError, match="no audio track"):
+        VideoEd.cut_video(tmp_path / DST, audio_track_id="1")
 
 
 @pytest.mark.parametrize("kwargs,message", [

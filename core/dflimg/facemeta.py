@@ -11,8 +11,8 @@ types as the original writes them:
 Reading goes through `core.safe_pickle` only. Writing names NumPy's array reconstructor as `numpy.core.multiarray`,
 which NumPy 1.x (the original's release builds) and NumPy 2.x both load.
 """
-import io
 import pickle
+import threading
 from dataclasses import dataclass, field, fields
 from typing import Optional
 
@@ -69,7 +69,9 @@ class FaceMeta:
     @staticmethod
     def from_app15(payload, what):
         """Parse the APP15 payload. Raises UnsafePickleError (forbidden/corrupt pickle) or ValueError (bad keys)."""
-        return FaceMeta.from_dict(safe_loads(payload, what, max_bytes=1 << 16))
+        d = safe_loads(payload, what, max_bytes=1 << 16)
+        check_array_sizes(d, len(payload))
+        return FaceMeta.from_dict(d)
 
     # ---- writer -------------------------------------------------------------------------------------------------
     def to_dict(self):
@@ -81,7 +83,7 @@ class FaceMeta:
                 w = _WRITERS[key](v)
                 if w is not None:
                     values[key] = w
-        values.update(self.extra)
+        values.update(to_plain(self.extra))
         out = {k: values.pop(k) for k in self.key_order if k in values}
         out.update(values)
         return out
@@ -91,6 +93,24 @@ class FaceMeta:
 
     def copy(self):
         return FaceMeta.from_dict(self.to_dict())
+
+
+def check_array_sizes(obj, limit):
+    """Raise ValueError if `obj` holds an array larger than the `limit` bytes of pickle it came from.
+
+    A pickled array carries its data, so a bigger one was made by calling the array constructor with a huge shape
+    (uninitialised memory): refused before anything touches it.
+    """
+    stack = [obj]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, np.ndarray):
+            if v.nbytes > limit:
+                raise ValueError(f"an array of {v.nbytes} bytes cannot come from {limit} bytes of data")
+        elif isinstance(v, dict):
+            stack.extend(v.values())
+        elif isinstance(v, (list, tuple)):
+            stack.extend(x for x in v if not isinstance(x, (float, int, str)))
 
 
 def _face_type(v):
@@ -158,22 +178,24 @@ _WRITERS = {
 assert set(_READERS) == set(_WRITERS) == set(KEYS) == {f.name for f in fields(FaceMeta)} - {"extra", "key_order"}
 
 
-class _LegacyNumpyPickler(pickle._Pickler):
-    """Pickler that names NumPy 2's `numpy._core.*` globals as `numpy.core.*` (loadable by NumPy 1.x and 2.x)."""
-
-    def save_global(self, obj, name=None):
-        module = getattr(obj, "__module__", None) or ""
-        if module.startswith("numpy._core"):
-            self.save(module.replace("numpy._core", "numpy.core", 1))
-            self.save(name or obj.__qualname__)
-            self.write(pickle.STACK_GLOBAL)
-            self.memoize(obj)
-            return
-        super().save_global(obj, name)
+_reconstruct = np.ndarray.__reduce__(np.zeros(0))[0]
+_legacy_names = threading.Lock()
 
 
 def dumps(obj):
-    """Pickle plain data (protocol 4) so that the original program, old or new, can read it."""
-    buf = io.BytesIO()
-    _LegacyNumpyPickler(buf, protocol=4).dump(to_plain(obj))
-    return buf.getvalue()
+    """Pickle plain data (protocol 4) so that the original program, old or new, can read it.
+
+    `obj` must already hold only plain types and numeric arrays (the writers here produce exactly those; unknown
+    keys come from the restricted loader), so there is no per-value check on this hot path of packing.
+
+    NumPy 2 names its array reconstructor `numpy._core.multiarray._reconstruct`, which NumPy 1.x (the original's
+    release builds) cannot import; `numpy.core.multiarray._reconstruct` is the same function under its old name and
+    loads in both. The pickler takes a function's module from `__module__`, so we lend it the old name while pickling.
+    """
+    with _legacy_names:
+        saved = _reconstruct.__module__
+        _reconstruct.__module__ = "numpy.core.multiarray"
+        try:
+            return pickle.dumps(obj, protocol=4)
+        finally:
+            _reconstruct.__module__ = saved

@@ -31,9 +31,9 @@ def load_face(path):
 
 
 def read_image(path):
+    """BGR uint8 image, or None when the file cannot be decoded."""
     from core.cv2ex import cv2_imread
-    img = cv2_imread(path, cv2.IMREAD_COLOR, required=False)
-    return img
+    return cv2_imread(path, cv2.IMREAD_COLOR, required=False)
 
 
 def hull_masked(img, landmarks):

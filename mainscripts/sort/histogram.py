@@ -2,7 +2,8 @@
 
 Distances are OpenCV's Bhattacharyya distance (`cv2.compareHist(..., HISTCMP_BHATTACHARYYA)`), computed for many
 pairs at once: with u = sqrt(h) / sqrt(sum h), d(a, b) = sqrt(max(0, 1 - u_a . u_b)), so a row of distances is one
-matrix-vector product.
+matrix-vector product. The original ran the similarity chain on separate chunks of 20,000 faces (to spread its
+Python loop over processes); here one chain covers all faces, which is what the chunks approximated.
 """
 import cv2
 import numpy as np

@@ -72,10 +72,15 @@ def rename_in_order(input_dir, order):
     final = [f"{i:05d}{p.suffix}" for i, p in enumerate(order)]
     _check_free(step1, present, "temporary names")
     _check_free(final, present - in_order, "the new names")
-    for src, name in zip(progress(order, desc="Renaming", unit="face"), step1):
-        os.rename(src, input_dir / name)
-    for name, dst in zip(progress(step1, desc="Renaming", unit="face"), final):
-        os.rename(input_dir / name, input_dir / dst)
+    try:
+        for src, name in zip(progress(order, desc="Renaming", unit="face"), step1):
+            os.rename(src, input_dir / name)
+        for name, dst in zip(progress(step1, desc="Renaming", unit="face"), final):
+            os.rename(input_dir / name, input_dir / dst)
+    except KeyboardInterrupt:
+        interact.log_err(f"Renaming interrupted: every face is still in {input_dir}, some named NNNNN_<old name>. "
+                         "Sort again, or run util --recover-original-aligned-filename.")
+        raise
 
 
 def apply_result(input_dir, order, trash):
