@@ -44,13 +44,16 @@ class MergeContext:
         self.xseg = xseg
         self._smoothed = {}
         self._predictions = {}
+        self._motion_strength = None
 
     def landmarks(self, strength):
         """Per frame, the landmarks smoothed with `strength`; motion vectors follow the last strength asked."""
         if strength not in self._smoothed:
             self._smoothed[strength] = smoothed_landmarks(self.frames, strength)
         lm = self._smoothed[strength]
-        compute_motion(self.frames, lm)
+        if self._motion_strength != strength:
+            compute_motion(self.frames, lm)
+            self._motion_strength = strength
         return lm
 
     def out_paths(self, idx):
@@ -158,19 +161,27 @@ def merge_all(ctx, cfg, workers=1, idxs=None, summary=None):
 
 # ----------------------------------------------------------------------------------------------------- command
 def _model_merger_config(model):
-    """(predictor_func, batch_func or None, input_size, face_type, default_mode) from the model."""
-    predictor_func, input_shape, model_cfg = model.get_MergerConfig()
-    batch_func = getattr(model, "predictor_func_batch", None)
-    input_size = int(input_shape[0])
-    face_type = getattr(model_cfg, "face_type", None)
-    default_mode = getattr(model_cfg, "default_mode", None) or getattr(model_cfg, "mode", None) or "overlay"
-    if isinstance(model_cfg, dict):
-        face_type = model_cfg.get("face_type", face_type)
-        default_mode = model_cfg.get("default_mode", default_mode)
+    """(predictor_func, batch_func or None, input_size, face_type name, default_mode) from the model: its
+    `get_MergerConfig()` as the original's, else its batch predictor `get_predictor()` with `resolution` and
+    `face_type`."""
+    from facelib.FaceType import FaceType
+    if hasattr(model, "get_MergerConfig"):
+        predictor_func, input_shape, model_cfg = model.get_MergerConfig()
+        batch_func = getattr(model, "predictor_func_batch", None)
+        input_size = int(input_shape[0])
+        face_type = getattr(model_cfg, "face_type", None)
+        default_mode = getattr(model_cfg, "default_mode", None) or "overlay"
+    else:
+        batch_func = model.get_predictor()
+
+        def predictor_func(face):
+            return tuple(a[0] for a in batch_func(face[None]))
+        input_size = int(model.resolution)
+        face_type = getattr(model, "face_type", None)
+        default_mode = getattr(model, "merger_default_mode", "overlay")
     if face_type is None:
-        raise UserError(f"{type(model).__name__}.get_MergerConfig() gives no face type; update the model")
+        raise UserError(f"the {type(model).__module__} model gives no face type to merge with; update the model")
     if not isinstance(face_type, str):
-        from facelib.FaceType import FaceType
         face_type = FaceType.toString(FaceType(int(face_type)))
     return predictor_func, batch_func, input_size, face_type, default_mode
 

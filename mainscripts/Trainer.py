@@ -24,7 +24,7 @@ SAVE_INTERVAL_MIN = 25
 def format_loss_line(iter, iter_time, losses):
     t = time.strftime("[%H:%M:%S]")
     if iter_time >= 10:
-        line = f"{t}[#{iter:06d}][{iter_time:.4f}"[:len(t) + 15] + "s]"
+        line = f"{t}[#{iter:06d}][{f'{iter_time:.4f}'[:5]}s]"
     else:
         line = f"{t}[#{iter:06d}][{int(iter_time * 1000):04d}ms]"
     return line + "".join(f"[{v:.4f}]" for v in losses)
@@ -180,7 +180,8 @@ def run_headless(model, to_ui, from_ui):
 
 def main(model_class_name, model_dir, training_data_src_dir, training_data_dst_dir, pretraining_data_dir=None,
          pretrained_model_dir=None, no_preview=False, force_model_name=None, force_gpu_idxs=None, cpu_only=False,
-         silent_start=False, option_values=None, debug=False, save_interval_min=SAVE_INTERVAL_MIN):
+         silent_start=False, option_values=None, debug=False, save_interval_min=SAVE_INTERVAL_MIN,
+         mixed_precision=False):
     import models
     from core.pathex import require_dir
     require_dir(training_data_src_dir, "training data src folder")
@@ -193,9 +194,10 @@ def main(model_class_name, model_dir, training_data_src_dir, training_data_dst_d
     t0 = time.time()
     model = model_cls(model_dir, is_training=True, training_data_src_path=training_data_src_dir,
                       training_data_dst_path=training_data_dst_dir, pretraining_data_path=pretraining_data_dir,
-                      pretrained_model_path=pretrained_model_dir, no_preview=no_preview,
+                      pretrained_model_path=pretrained_model_dir,
                       force_model_name=force_model_name, force_gpu_idxs=force_gpu_idxs, cpu_only=cpu_only,
-                      silent_start=silent_start, option_values=option_values, debug=debug)
+                      silent_start=silent_start, option_values=option_values, debug=debug,
+                      mixed_precision=mixed_precision)
     start_iter = model.get_iter()
     to_ui, from_ui = queue.Queue(), queue.Queue()
     loop = TrainingLoop(model, to_ui, from_ui, save_interval_min, stop_at_goal=no_preview)

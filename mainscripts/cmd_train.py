@@ -16,6 +16,8 @@ def _option_flags():
 
 
 def _train(args):
+    import os
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from mainscripts import Trainer
     values = {opt.name: getattr(args, opt.dest) for opt in _option_flags()}
     gpu_idxs = None
@@ -29,7 +31,7 @@ def _train(args):
                         pretraining_data_dir=args.pretraining_data_dir, pretrained_model_dir=args.pretrained_model_dir,
                         no_preview=args.no_preview, force_model_name=args.force_model_name,
                         force_gpu_idxs=gpu_idxs, cpu_only=args.cpu_only, silent_start=args.silent_start,
-                        option_values=values, debug=args.debug)
+                        option_values=values, debug=args.debug, mixed_precision=args.mixed_precision)
 
 
 def register(subparsers, common):
@@ -49,6 +51,9 @@ def register(subparsers, common):
     p.add_argument("--force-model-name", help="use (or create) this model without asking")
     p.add_argument("--cpu-only", action="store_true", help="train on the CPU")
     p.add_argument("--force-gpu-idxs", metavar="0,1", help="train on these GPU indexes without asking")
+    p.add_argument("--mixed-precision", action="store_true",
+                   help="compute in bfloat16 (CPUs with AVX512_BF16/AMX) or float16 (NVIDIA GPUs); weights and "
+                        "files stay float32")
     p.add_argument("--silent-start", action="store_true",
                    help="no prompts: best device, latest model, saved options (flags still apply)")
     g = p.add_argument_group("model options (asked when not given; see the prompts' ? help)")

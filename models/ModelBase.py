@@ -46,6 +46,24 @@ def wait_for_enter(seconds):
     return False
 
 
+def _samples_as_nhwc(samples):
+    """Preview samples saved by a GPU run of the original are NCHW; we keep them NHWC."""
+    if not isinstance(samples, list):
+        return None
+    out = []
+    for batch in samples:
+        if not isinstance(batch, (list, tuple)):
+            return None
+        conv = []
+        for a in batch:
+            a = np.asarray(a, np.float32)
+            if a.ndim == 4 and a.shape[1] in (1, 3) and a.shape[-1] not in (1, 3):
+                a = a.transpose(0, 2, 3, 1)
+            conv.append(a)
+        out.append(conv)
+    return out
+
+
 def choose_model_name(model_dir, cls, force_name=None, silent_start=False):
     """The original's model list: index choice, `r` rename, `d` delete, or a new name. Returns the name."""
     if force_name:
@@ -61,14 +79,16 @@ def choose_model_name(model_dir, cls, force_name=None, silent_start=False):
             return model_files.clean_name(interact.input_str(
                 "No saved models found. Enter a name of a new model", "new",
                 help_message="Model names cannot contain '_'.")) or "new"
-        if interact.is_interactive():
-            interact.log_info("Choose one of saved models, or enter a name to create a new model.")
-            interact.log_info("[r] : rename")
-            interact.log_info("[d] : delete")
-            interact.log_info("")
-            for i, n in enumerate(names):
-                interact.log_info(f"[{i}] : {n}" + (" - latest" if i == 0 else ""))
-        text = interact.input_str("", "0", help_message="Index of a model, r, d, or a new model's name.")
+        if not interact.is_interactive():
+            interact.log_info(f"Using the latest model \"{names[0]}\" (pass --force-model-name to choose another).")
+            return names[0]
+        interact.log_info("Choose one of saved models, or enter a name to create a new model.")
+        interact.log_info("[r] : rename")
+        interact.log_info("[d] : delete")
+        interact.log_info("")
+        for i, n in enumerate(names):
+            interact.log_info(f"[{i}] : {n}" + (" - latest" if i == 0 else ""))
+        text = interact.input_str("Model", "0", help_message="Index of a model, r, d, or a new model's name.")
         text = text.strip()
         if text in ("r", "d"):
             if len(names) == 1:
@@ -96,12 +116,14 @@ def choose_model_name(model_dir, cls, force_name=None, silent_start=False):
 class ModelBase(abc.ABC):
     #: declared options of the model (set from the model folder's options.py)
     OPTIONS = ()
+    #: class name used in file names; by default <Name> of the package models.Model_<Name>
+    NAME = None
 
     def __init__(self, model_dir, is_training=True, training_data_src_path=None, training_data_dst_path=None,
-                 pretraining_data_path=None, pretrained_model_path=None, no_preview=False, force_model_name=None,
+                 pretraining_data_path=None, pretrained_model_path=None, force_model_name=None,
                  force_gpu_idxs=None, cpu_only=False, silent_start=False, option_values=None, debug=False,
                  override_wait_seconds=2.0, mixed_precision=False):
-        self.model_class_name = type(self).__module__.split(".")[-2][len("Model_"):]
+        self.model_class_name = self.NAME or type(self).__module__.split(".")[-2][len("Model_"):]
         self.model_dir = Path(model_dir)
         if not self.model_dir.is_dir():
             if not is_training:
@@ -112,9 +134,7 @@ class ModelBase(abc.ABC):
         self.training_data_dst_path = training_data_dst_path
         self.pretraining_data_path = pretraining_data_path
         self.pretrained_model_path = Path(pretrained_model_path) if pretrained_model_path else None
-        self.no_preview = no_preview
         self.debug = debug
-        self.silent_start = silent_start
         self._decls = {o.name: o for o in self.OPTIONS}
         self._flags = {k: v for k, v in (option_values or {}).items() if v is not None}
         unknown = sorted(set(self._flags) - set(self._decls))
@@ -127,6 +147,9 @@ class ModelBase(abc.ABC):
         self.model_name = choose_model_name(self.model_dir, self.model_class_name, force_model_name, silent_start)
         self.model_data_path = model_files.data_path(self.model_dir, self.model_name, self.model_class_name)
         data = model_files.read_data(self.model_data_path)
+        if data is None and not is_training:
+            raise UserError(f"no trained {self.model_class_name} model named \"{self.model_name}\" in "
+                            f"{self.model_dir}: train one first")
         self.first_run = data is None
         if self.first_run:
             interact.log_info(f"Creating new model \"{self.model_name}\" ({self.model_class_name}).")
@@ -137,7 +160,7 @@ class ModelBase(abc.ABC):
         self.iter = data["iter"]
         self.options = dict(data["options"])
         self.loss_history = data["loss_history"]
-        self.sample_for_preview = data["sample_for_preview"]
+        self.sample_for_preview = _samples_as_nhwc(data["sample_for_preview"])
         self.choosed_gpu_indexes = data["choosed_gpu_indexes"]
 
         # 3. devices
@@ -284,9 +307,6 @@ class ModelBase(abc.ABC):
     # ---- files ---------------------------------------------------------------------------------------------
     def get_strpath_storage_for_file(self, filename):
         return str(self.model_dir / f"{model_files.prefix(self.model_name, self.model_class_name)}{filename}")
-
-    def is_first_run(self):
-        return self.first_run
 
     def load_parts(self):
         """Load every (saveable, file, required) part, or initialise them on a first run / for optional parts."""

@@ -5,7 +5,6 @@ LIAE: shared `encoder`, `inter_AB`, `inter_B` (2·ae channels each) and one `dec
 src code = [AB(src), AB(src)], dst code = [B(dst), AB(dst)], swap code = [AB(dst), AB(dst)].
 Part names are the weight files' names (`<name>_<Model>_<part>.npy`) and the keys' first scope.
 """
-import numpy as np
 import tensorflow as tf
 
 from core.leras import ops, predictors
@@ -83,7 +82,3 @@ class FaceAutoEncoder:
         return predictors.make_saehd_predictor("liae", encoder=self.encoder, inter_AB=self.inter_AB,
                                                inter_B=self.inter_B, decoder=self.decoder)
 
-
-def preview_grid(rows, n):
-    """Stack n rows; each row is a list of (H,W,3) images placed side by side."""
-    return np.concatenate([np.concatenate(r[:], axis=1) for r in rows[:n]], axis=0)

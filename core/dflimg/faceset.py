@@ -5,6 +5,9 @@ from core import interact
 from core.dflimg.dfljpg import DFLJPG, NotDFLImageError
 from core.pathex import get_image_paths
 
+# Files already reported in this process: a command that walks a folder twice says it once.
+_reported = set()
+
 
 def is_dfl_image(path):
     """True when `path` is an aligned face with readable DeepFaceLab metadata."""
@@ -18,8 +21,8 @@ def is_dfl_image(path):
 def iter_dfl_images(source, on_skip=None):
     """Yield (path, DFLJPG) for every aligned face in a folder (or an iterable of paths), sorted by name.
 
-    Each file that is not an aligned face (plain JPG/PNG, corrupt, refused metadata) is reported once with one line
-    naming it (or passed to `on_skip(path, error)`) and skipped; the rest of the folder is processed.
+    Each file that is not an aligned face (plain JPG/PNG, corrupt, refused metadata) is skipped and reported with one
+    line naming it, once per process (or passed to `on_skip(path, error)` every time); the rest is processed.
     """
     if isinstance(source, (str, Path)):
         paths = get_image_paths(source)
@@ -31,7 +34,8 @@ def iter_dfl_images(source, on_skip=None):
         except NotDFLImageError as e:
             if on_skip is not None:
                 on_skip(p, e)
-            else:
+            elif p not in _reported:
+                _reported.add(p)
                 interact.log_err(f"{e} - skipped")
             continue
         yield p, d

@@ -211,7 +211,11 @@ def initialize(device_config, mixed_precision=False, data_format=None):
     from core.leras.mixed_precision import compute_dtype_for
 
     gpus = tf.config.list_physical_devices("GPU")
-    chosen = [gpus[d.index] for d in device_config.devices if d.index < len(gpus)]
+    missing = [d.index for d in device_config.devices if d.index >= len(gpus)]
+    if missing:
+        raise UserError(f"GPU {missing[0]} is not available to TensorFlow (it sees {len(gpus)} GPU(s)); "
+                        "choose another index or cpu")
+    chosen = [gpus[d.index] for d in device_config.devices]
     try:
         tf.config.set_visible_devices(chosen, "GPU")
         for g in chosen:

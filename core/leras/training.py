@@ -43,9 +43,17 @@ def _replica_slice(x):
     return x[i * per:(i + 1) * per]
 
 
+def _merge_replicas(strategy, value):
+    """Per-sample outputs are concatenated back into the whole batch; scalars are averaged."""
+    if strategy.experimental_local_results(value)[0].shape.rank == 0:
+        return strategy.reduce(tf.distribute.ReduceOp.MEAN, value, axis=None)
+    return strategy.gather(value, axis=0)
+
+
 def make_train_step(loss_fn, optimizer, variables, strategy=None, loss_scale=None):
     """loss_fn(*batch) -> (loss, outputs dict); loss may be per-sample (its sum is differentiated, as the
-    original does) and outputs are per-sample tensors (batch axis 0), gathered back over replicas.
+    original does); outputs are per-sample tensors (batch axis 0, gathered back over replicas) or scalars
+    (averaged over replicas).
 
     The returned step(*batch) runs one update and returns the outputs dict. The batch size must divide evenly by
     the number of replicas.
@@ -57,7 +65,7 @@ def make_train_step(loss_fn, optimizer, variables, strategy=None, loss_scale=Non
         batch = [_replica_slice(t) for t in batch]
         with tf.GradientTape() as tape:
             loss, outputs = loss_fn(*batch)
-            total = tf.reduce_sum(loss)
+            total = tf.cast(tf.reduce_sum(loss), tf.float32)
             if loss_scale is not None:
                 total = total * loss_scale.scale
         grads = tape.gradient(total, variables)
@@ -73,7 +81,7 @@ def make_train_step(loss_fn, optimizer, variables, strategy=None, loss_scale=Non
         grads, outputs = strategy.run(replica_fn, args=batch)
         if strategy.num_replicas_in_sync > 1:
             grads = [strategy.reduce(tf.distribute.ReduceOp.MEAN, g, axis=None) for g in grads]
-            outputs = {k: strategy.gather(v, axis=0) for k, v in outputs.items()}
+            outputs = {k: _merge_replicas(strategy, v) for k, v in outputs.items()}
         if loss_scale is None:
             optimizer.apply_gradients(zip(grads, variables))
         else:

@@ -38,7 +38,7 @@ def read_weight_file(path):
 
 def write_weight_file(path, arrays):
     """Write {key: ndarray} in the original's format (pickle protocol 4), atomically, keeping `<file>.bak`."""
-    data = plain_dumps({k: np.ascontiguousarray(v) for k, v in arrays.items()})
+    data = plain_dumps({k: np.array(v, order="C") for k, v in arrays.items()})   # keeps 0-d (iters:0)
     write_bytes_atomic(Path(path), data, keep_previous=True)
 
 

@@ -1,0 +1,224 @@
+"""The merge command, the settings file, the synthetic-media label, the interactive merger (offscreen) and its
+session, and temporal smoothing — on real frames of the eriberto clip with a deterministic stand-in model."""
+import json
+import types
+
+import cv2
+import numpy as np
+import pytest
+
+from core.errors import UserError
+from merger import label
+from merger.MergerConfig import MergerConfigMasked, load_settings, save_settings
+from merger_data import INPUT_SIZE, N_FRAMES, fake_predictor, fake_predictor_batch, make_workspace
+
+
+class FakeModel:
+    """Stands in for a trained model: what the merger uses of models.ModelBase."""
+    model_name, model_class_name = "test", "Quick96"
+    iteration = 7
+    predictor_func_batch = staticmethod(fake_predictor_batch)
+
+    def __init__(self, model_dir, is_training=True, **kwargs):
+        assert is_training is False
+
+    def get_iter(self):
+        return FakeModel.iteration
+
+    def get_MergerConfig(self):
+        return fake_predictor, (INPUT_SIZE, INPUT_SIZE, 3), MergerConfigMasked("whole_face")
+
+
+@pytest.fixture
+def workspace(tmp_path, compat_dir, monkeypatch):
+    import models
+    monkeypatch.setattr(models, "import_model", lambda name: FakeModel)
+    data_dst = make_workspace(tmp_path, compat_dir)
+    (tmp_path / "model").mkdir()
+    return tmp_path
+
+
+def run_merge(ws, *extra):
+    import main
+    argv = ["merge", "--input-dir", str(ws / "data_dst"), "--output-dir", str(ws / "data_dst" / "merged"),
+            "--output-mask-dir", str(ws / "data_dst" / "merged_mask"), "--model-dir", str(ws / "model"),
+            "--model", "Quick96", "--non-interactive", "--interactive", "n", *extra]
+    return main.main(argv)
+
+
+def _strip_label(data):
+    """PNG bytes without the label chunks we insert (to compare with the source file)."""
+    out, pos = data[:8], 8
+    while pos < len(data):
+        n = int.from_bytes(data[pos:pos + 4], "big")
+        chunk = data[pos:pos + 12 + n]
+        if chunk[4:8] not in (b"tEXt", b"iTXt"):
+            out += chunk
+        pos += 12 + n
+    return out
+
+
+def test_merge_command_outputs_label_and_copies(workspace, capsys):
+    rc = run_merge(workspace, "--workers", "1", "--mask-mode", "1", "--watermark", "y")
+    assert rc == 0
+    merged = sorted((workspace / "data_dst" / "merged").glob("*.png"))
+    masks = sorted((workspace / "data_dst" / "merged_mask").glob("*.png"))
+    assert len(merged) == len(masks) == N_FRAMES
+    for p in merged + masks:
+        text = label.read_png_text(p.read_bytes())
+        assert text[label.LABEL_KEY] == "true"
+        assert label.DIGITAL_SOURCE_TYPE in text["XML:com.adobe.xmp"]
+    for stem in ("00009", "00010"):  # no face: the source PNG's bytes, plus only the label chunks
+        src = (workspace / "data_dst" / f"{stem}.png").read_bytes()
+        out = (workspace / "data_dst" / "merged" / f"{stem}.png").read_bytes()
+        assert _strip_label(out) == src
+        assert cv2.imread(str(workspace / "data_dst" / "merged_mask" / f"{stem}.png")).max() == 0
+    f1 = cv2.imread(str(merged[0])).astype(int)
+    assert np.abs(f1 - cv2.imread(str(workspace / "data_dst" / "00001.png")).astype(int)).mean() > 1
+    out = capsys.readouterr().out
+    assert "8 frames merged" in out and "2 frames without faces copied" in out
+
+
+def test_settings_file_drives_unattended_run(workspace, tmp_path):
+    path = tmp_path / "s.json"
+    save_settings(path, MergerConfigMasked("whole_face", mode="raw-rgb", mask_mode=0))
+    doc = json.loads(path.read_text())
+    assert doc["format"] == "dfl-merger-settings" and doc["version"] == 1
+    assert load_settings(path)["mode"] == "raw-rgb"
+    out = tmp_path / "used.json"
+    assert run_merge(workspace, "--workers", "2", "--settings-file", str(path), "--save-settings", str(out)) == 0
+    assert load_settings(out)["mode"] == "raw-rgb"
+    # a flag wins over the file
+    assert run_merge(workspace, "--workers", "1", "--settings-file", str(path), "--mode", "original",
+                     "--save-settings", str(out)) == 0
+    assert load_settings(out)["mode"] == "original"
+    src = cv2.imread(str(workspace / "data_dst" / "00001.png"))
+    assert np.array_equal(cv2.imread(str(workspace / "data_dst" / "merged" / "00001.png")), src)
+
+
+@pytest.mark.parametrize("doc, msg", [
+    ({"format": "dfl-merger-settings", "version": 2, "settings": {}}, "version 2"),
+    ({"format": "other", "version": 1, "settings": {}}, "not a merger settings file"),
+    ({"format": "dfl-merger-settings", "version": 1, "settings": {"erode_mask_modifier": 999}}, "-400..400"),
+    ({"format": "dfl-merger-settings", "version": 1, "settings": {"colour": 1}}, "unknown setting"),
+])
+def test_bad_settings_files_say_what_is_wrong(tmp_path, doc, msg):
+    p = tmp_path / "s.json"
+    p.write_text(json.dumps(doc))
+    with pytest.raises(UserError, match=msg):
+        load_settings(p)
+
+
+def test_bad_flag_value_is_one_line_error(workspace, capsys):
+    assert run_merge(workspace, "--workers", "1", "--erode-mask-modifier", "900") == 2
+    assert "outside -400..400" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------------------------------- interactive
+def _controller(ws, session=True):
+    from mainscripts.Merger import MergeContext
+    from merger.FrameInfo import load_frame_infos
+    from merger.InteractiveMerger import MergerController
+    from merger.Predictor import BatchPredictor
+    data_dst = ws / "data_dst"
+    frames = load_frame_infos(data_dst, data_dst / "aligned")
+    for d in ("merged", "merged_mask"):
+        (data_dst / d).mkdir(exist_ok=True)
+    ctx = MergeContext(frames, BatchPredictor(fake_predictor, INPUT_SIZE, fake_predictor_batch), INPUT_SIZE,
+                       data_dst / "merged", data_dst / "merged_mask", model_iter=FakeModel.iteration)
+    path = ws / "model" / "test_Quick96_merger_session.json" if session else None
+    c = MergerController(ctx, MergerConfigMasked("whole_face", mask_mode=1), path)
+    c.offer_session()
+    return c
+
+
+def test_interactive_keys_copy_and_process_remaining(workspace):
+    from PyQt5 import QtCore, QtWidgets
+    from PyQt5.QtTest import QTest
+    from merger.InteractiveMerger import make_window
+    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
+    c = _controller(workspace)
+    win = make_window(c)
+    win.show()
+    assert c.show_help
+    QTest.keyClick(win, QtCore.Qt.Key_Tab)
+    assert not c.show_help
+    QTest.keyClicks(win, "3")
+    assert c.cfg().mode == "seamless"
+    QTest.keyClicks(win, "wwW")  # erode +1 +1 +5
+    assert c.cfg().erode_mask_modifier == 7
+    QTest.keyClicks(win, "x")
+    assert c.cfg().mask_mode == 2
+    QTest.keyClicks(win, "/")  # next frame with the current settings
+    assert c.current == 1 and c.cfgs[1] == c.cfgs[0] and c.cfgs[1] is not c.cfgs[0]
+    assert c.done[0]
+    QTest.keyClicks(win, "1")
+    assert c.cfg().mode == "overlay" and c.cfgs[0].mode == "seamless"
+    QTest.keyClicks(win, "m")  # back, copying the current settings onto frame 1
+    assert c.current == 0 and c.cfgs[0].mode == "overlay"
+    QTest.keyClicks(win, "==-")
+    assert c.zoom == pytest.approx(1.25)
+    QTest.keyClicks(win, ">")  # process the remaining frames
+    for _ in range(200):
+        if not c.auto_process:
+            break
+        app.processEvents()
+    assert all(c.done) and c.current == N_FRAMES - 1
+    assert len(list(c.ctx.output_dir.glob("*.png"))) == N_FRAMES
+    assert win.image.pixmap() is not None and not win.image.pixmap().isNull()
+    QTest.keyClick(win, QtCore.Qt.Key_Escape)
+    assert c.session_path.is_file()
+    assert "synthetic" in label.COMMENT.lower()
+
+
+def test_session_save_restore_and_invalidation(workspace):
+    c = _controller(workspace)
+    for ch in "\t4/e":
+        c.key(ch)
+    c.key("\x1b")
+    doc = json.loads(c.session_path.read_text())
+    assert doc["format"] == "dfl-merger-session" and doc["version"] == 1
+    c2 = _controller(workspace)
+    assert c2.current == 1 and c2.cfgs[0].mode == "seamless-hist-match" and c2.cfgs[1].blur_mask_modifier == 1
+    assert c2.done[0]
+    # a frame whose output was deleted is merged again: the session rewinds to it
+    (workspace / "data_dst" / "merged" / "00001.png").unlink()
+    c3 = _controller(workspace)
+    assert c3.current == 0 and not c3.done[0]
+    # the model trained further: every frame is merged again
+    c3.go(1)
+    c3.key("\x1b")
+    FakeModel.iteration = 8
+    try:
+        c4 = _controller(workspace)
+    finally:
+        FakeModel.iteration = 7
+    assert not any(c4.done) and c4.cfgs[0].mode == "seamless-hist-match"
+    # other frames: the session does not apply (fresh start, outputs wiped)
+    (workspace / "data_dst" / "00010.png").unlink()
+    c5 = _controller(workspace)
+    assert c5.cfgs[0].mode == "overlay" and not list((workspace / "data_dst" / "merged").glob("*.png"))
+
+
+# ---------------------------------------------------------------------------------------------------- smoothing
+def test_temporal_smoothing_reduces_jitter_and_keeps_shape(compat_dir):
+    from core.dflimg import DFLJPG
+    from merger.smoothing import jitter, smooth_landmarks
+    lm = DFLJPG.load(compat_dir / "data_dst" / "aligned" / "00001_0.jpg").get_source_landmarks().astype(np.float32)
+    rng = np.random.RandomState(0)
+    n = 40
+    track = []
+    for i in range(n):
+        motion = np.float32([1.5 * i, 0.5 * i])  # steady real motion
+        noise = rng.normal(0, 1.5, 2).astype(np.float32)  # per-frame placement jitter
+        track.append([lm + motion + noise])
+    smooth = smooth_landmarks(track, 50)
+    raw_j, sm_j = jitter(track)[1], jitter(smooth)[1]
+    assert sm_j < 0.5 * raw_j
+    # the face still follows the real motion and keeps its shape (mouth opening etc.)
+    c_raw = np.array([t[0].mean(0) for t in track])
+    c_sm = np.array([t[0].mean(0) for t in smooth])
+    assert np.abs(c_sm - c_raw).max() < 5
+    rel = lambda a: a - a.mean(0)
+    assert np.abs(rel(smooth[20][0]) - rel(track[20][0])).max() < 1.0
+    assert all(np.array_equal(a[0], b[0]) for a, b in zip(smooth_landmarks(track, 0), track))
