@@ -3,7 +3,7 @@
 The original stores face metadata, faceset.pak headers, meta.dat, model options and weights as Python pickles, so a
 downloaded file could run code when opened. We read those files with an unpickler that resolves only the handful of
 globals the formats need (NumPy array/dtype/scalar reconstruction and the original's two IntEnums) and refuses
-everything else. We write only plain types (dict, list, tuple, str, bytes, int, float, bool, None, numeric arrays).
+everything else; no array can be bigger than the data it is read from. We write only plain types (dict, list, tuple, str, bytes, int, float, bool, None, numeric arrays).
 """
 import io
 import pickle
@@ -20,9 +20,31 @@ class UnsafePickleError(UserError):
     """The data is not a pickle we accept (a forbidden global, a corrupt or truncated stream)."""
 
 
+class _NdarrayType:
+    """What the `numpy.ndarray` global resolves to: usable only as `_reconstruct`'s first argument.
+
+    Calling the real class from a pickle (`ndarray((10**12,), 'u1')`) would allocate uninitialised memory of any size.
+    """
+
+    def __call__(self, *args, **kwargs):
+        raise UnsafePickleError("a direct numpy.ndarray(...) call is not allowed (it makes an uninitialised array of "
+                                "any size)")
+
+    def __repr__(self):
+        return "numpy.ndarray"
+
+
+_NDARRAY = _NdarrayType()
+
+
 def _reconstruct(subtype, shape, dtype):
-    if subtype is not np.ndarray:
+    # NumPy pickles an array as an empty `_reconstruct(ndarray, (0,), 'b')` whose data comes with its state, so the
+    # array can never be bigger than the bytes it was read from.
+    if subtype is not _NDARRAY:
         raise UnsafePickleError(f"array subclass {subtype!r} is not allowed")
+    shape = tuple(shape) if isinstance(shape, (tuple, list)) else (shape,)
+    if not all(isinstance(n, int) and n >= 0 for n in shape) or 0 not in shape:
+        raise UnsafePickleError(f"an empty array is expected here, not shape {shape!r}")
     return np.ndarray.__new__(np.ndarray, shape, _as_safe_dtype(dtype))
 
 
@@ -59,7 +81,7 @@ for _mod in ("numpy.core.multiarray", "numpy._core.multiarray"):
     _ALLOWED[(_mod, "scalar")] = _scalar
 for _mod in ("numpy.core.numeric", "numpy._core.numeric"):
     _ALLOWED[(_mod, "_frombuffer")] = _frombuffer
-_ALLOWED[("numpy", "ndarray")] = np.ndarray
+_ALLOWED[("numpy", "ndarray")] = _NDARRAY
 _ALLOWED[("numpy", "dtype")] = _safe_dtype
 # faceset.pak stores the original's IntEnums; we keep their integer values.
 _ALLOWED[("samplelib.Sample", "SampleType")] = _enum_as_int

@@ -2,8 +2,9 @@
 
 Flow: read frames and aligned faces, load the model (`get_MergerConfig()`), ask the settings (flags, settings file,
 prompts), then either the interactive merger (merger/InteractiveMerger.py) or the batch merge: the main process
-cuts the faces and evaluates the model in batches; worker processes composite and write `<output>/<stem>.png` and
-`<output-mask>/<stem>.png`. Frames without faces are copied untouched and counted.
+cuts the faces and evaluates the model in batches, and the super resolution enhancer and XSeg net when the settings
+need them (as the original runs them in its main process); worker processes composite and write
+`<output>/<stem>.png` and `<output-mask>/<stem>.png`. Frames without faces are copied untouched and counted.
 """
 from pathlib import Path
 
@@ -34,14 +35,15 @@ def read_frame(path):
 class MergeContext:
     """Everything a merge needs besides the settings: frames, their (smoothed) landmarks, the predictor, outputs."""
 
-    def __init__(self, frames, predictor, input_size, output_dir, output_mask_dir, model_iter=0, xseg=None):
+    def __init__(self, frames, predictor, input_size, output_dir, output_mask_dir, model_iter=0, xseg_loader=None):
         self.frames = frames
         self.predictor = predictor
         self.input_size = int(input_size)
         self.output_dir = Path(output_dir)
         self.output_mask_dir = Path(output_mask_dir)
         self.model_iter = model_iter
-        self.xseg = xseg
+        self._xseg_loader = xseg_loader  # () -> XSeg net with extract(), or None when there is none
+        self._xseg = None
         self._smoothed = {}
         self._predictions = {}
         self._motion_strength = None
@@ -60,19 +62,52 @@ class MergeContext:
         stem = self.frames[idx].stem
         return self.output_dir / f"{stem}.png", self.output_mask_dir / f"{stem}.png"
 
-    def predict_frames(self, idxs, cfg, frame_imgs=None):
-        """{frame idx: [(landmarks, prediction), ...]} for frames with faces, the model run in batches."""
+    def xseg(self, cfg):
+        """The XSeg net (loaded on first use); UserError when the model folder has none."""
+        if self._xseg is None and self._xseg_loader is not None:
+            self._xseg = self._xseg_loader()
+        if self._xseg is None:
+            raise MergeMasked.xseg_missing(cfg)
+        return self._xseg
+
+    @staticmethod
+    def _prediction_key(cfg):
+        """What the per-face outputs computed in this process depend on besides the frame."""
+        sr = cfg.super_resolution_power > 0
+        xseg_prd = cfg.mask_mode in MergeMasked.XSEG_PRD_MODES
+        return (cfg.temporal_smoothing, cfg.face_type, cfg.super_resolution_model if sr else None,
+                cfg.mask_mode in MergeMasked.XSEG_DST_MODES, xseg_prd,
+                cfg.super_resolution_power if sr and xseg_prd else None)
+
+    def predict_frames(self, idxs, cfg):
+        """{frame idx: [(landmarks, FacePrediction), ...]} for frames with faces: the model run in batches, then the
+        super resolution enhancer and the XSeg net when the settings need them."""
         lm_all = self.landmarks(cfg.temporal_smoothing)
-        key_extra = (cfg.super_resolution_power > 0, cfg.temporal_smoothing, cfg.face_type)
-        todo, inputs = [], []
+        key_extra = self._prediction_key(cfg)
+        todo, inputs, xseg_dst_inputs = [], [], []
+        need_xseg_dst = cfg.mask_mode in MergeMasked.XSEG_DST_MODES
         for i in idxs:
             if not lm_all[i] or (i, key_extra) in self._predictions:
                 continue
-            frame = frame_imgs[i] if frame_imgs and i in frame_imgs else read_frame(self.frames[i].filepath)
+            frame = read_frame(self.frames[i].filepath)
             for lm in lm_all[i]:
                 todo.append(i)
                 inputs.append(MergeMasked.face_input(frame, lm, cfg, self.input_size))
+                if need_xseg_dst:
+                    xseg_dst_inputs.append(MergeMasked.xseg_dst_input(frame, lm, cfg))
         preds = self.predictor.predict(inputs) if inputs else []
+        if preds and cfg.super_resolution_power > 0:
+            from merger.enhancers import get_enhancer
+            enhancer = get_enhancer(cfg.super_resolution_model)
+            for p in preds:
+                p.enhanced = enhancer(np.clip(p.bgr, 0, 1))
+        if preds and need_xseg_dst:
+            for p, m in zip(preds, self.xseg(cfg).extract(np.stack(xseg_dst_inputs))):
+                p.xseg_dst = m
+        if preds and cfg.mask_mode in MergeMasked.XSEG_PRD_MODES:
+            faces = np.stack([MergeMasked.xseg_prd_input(p, cfg, self.input_size) for p in preds])
+            for p, m in zip(preds, self.xseg(cfg).extract(faces)):
+                p.xseg_prd = m
         grouped = {}
         for i, p in zip(todo, preds):
             grouped.setdefault(i, []).append(p)
@@ -83,16 +118,13 @@ class MergeContext:
     def forget_predictions(self):
         self._predictions.clear()
 
-    def merge(self, idx, cfg, enhancer=None):
+    def merge(self, idx, cfg):
         """Merge one frame in this process: (image, mask) float32, or None for a frame without faces."""
         faces = self.predict_frames([idx], cfg).get(idx)
         if not faces:
             return None
         frame = read_frame(self.frames[idx].filepath)
-        if cfg.super_resolution_power > 0 and enhancer is None:
-            from merger.enhancers import get_enhancer
-            enhancer = get_enhancer(cfg.super_resolution_model)
-        return MergeMasked.merge_frame(frame, faces, cfg, self.input_size, self.frames[idx], enhancer, self.xseg)
+        return MergeMasked.merge_frame(frame, faces, cfg, self.input_size, self.frames[idx])
 
     def write(self, idx, result, cfg):
         out, mask = self.out_paths(idx)
@@ -110,33 +142,27 @@ def _merge_item(item):
         if not item["faces"]:
             copy_frame(item["path"], item["out"], item["mask"])
             return "copied", None
-        enhancer = None
-        if cfg.super_resolution_power > 0:
-            from merger.enhancers import get_enhancer
-            enhancer = get_enhancer(cfg.super_resolution_model)
         frame = read_frame(item["path"])
-        img, mask = MergeMasked.merge_frame(frame, item["faces"], cfg, item["input_size"], item["frame_info"],
-                                            enhancer)
+        img, mask = MergeMasked.merge_frame(frame, item["faces"], cfg, item["input_size"], item["frame_info"])
         write_merged(item["out"], item["mask"], img, mask, cfg)
         return "merged", len(item["faces"])
     except UserError as e:
         return "failed", str(e)
 
 
-def _chunk_frames(n_frames, input_size, max_faces):
-    per_frame = max(1, max_faces) * input_size * input_size * 5 * 4  # bgr + 2 masks, float32
-    return max(1, min(n_frames, max(8, _CHUNK_BYTES // per_frame)))
+def _chunk_frames(n_frames, input_size, max_faces, super_resolution):
+    per_face = input_size * input_size * 5 * 4  # bgr + 2 masks, float32
+    if super_resolution:
+        per_face += input_size * input_size * 16 * 3 * 4
+    return max(1, min(n_frames, max(8, _CHUNK_BYTES // (max(1, max_faces) * per_face))))
 
 
 def merge_all(ctx, cfg, workers=1, idxs=None, summary=None):
     """Batch merge of frames `idxs` (all by default) with one cfg; returns the Summary."""
     summary = summary or Summary("Merged")
     idxs = list(range(len(ctx.frames))) if idxs is None else list(idxs)
-    if cfg.super_resolution_power > 0:
-        from merger.enhancers import get_enhancer
-        get_enhancer(cfg.super_resolution_model)  # fail early, in one line, if the weights are missing
     max_faces = max((len(f.landmarks_list) for f in ctx.frames), default=1)
-    chunk = _chunk_frames(len(idxs), ctx.input_size, max_faces)
+    chunk = _chunk_frames(len(idxs), ctx.input_size, max_faces, cfg.super_resolution_power > 0)
     for start in range(0, len(idxs), chunk):
         part = idxs[start:start + chunk]
         preds = ctx.predict_frames(part, cfg)
@@ -186,6 +212,11 @@ def _model_merger_config(model):
     return predictor_func, batch_func, input_size, face_type, default_mode
 
 
+def _load_xseg(model_dir):
+    from facelib.XSegNet import load_for_merger
+    return load_for_merger(model_dir)
+
+
 def _clear_images(folder):
     for p in get_image_paths(folder):
         p.unlink()
@@ -203,18 +234,22 @@ def main(args):
         raise UserError(f"no aligned face in {aligned_dir} belongs to a frame of {input_dir}: extract data_dst faces")
     file_values = load_settings(args.settings_file) if args.settings_file else None
 
-    interactive = interact.input_bool("Use interactive merger?", True, value=args.interactive,
+    # Default y at a terminal as the original; without one (or with --non-interactive) n, as the original on Colab.
+    interactive = interact.input_bool("Use interactive merger?", interact.is_interactive(), value=args.interactive,
                                       help_message="preview every frame and tune the settings with keys")
 
     from models import import_model
     model_cls = import_model(args.model)
     model = model_cls(model_dir, is_training=False, force_model_name=args.force_model_name,
                       force_gpu_idxs=args.force_gpu_idxs, cpu_only=args.cpu_only)
+    if hasattr(model, "ask_merge_options"):  # model-specific merge questions (AMP: morph factor)
+        model.ask_merge_options({o.name: getattr(args, o.dest, None) for o in model.MERGE_OPTIONS})
     predictor_func, batch_func, input_size, face_type, default_mode = _model_merger_config(model)
     predictor = BatchPredictor(predictor_func, input_size, batch_func)
     output_dir.mkdir(parents=True, exist_ok=True)
     output_mask_dir.mkdir(parents=True, exist_ok=True)
-    ctx = MergeContext(frames, predictor, input_size, output_dir, output_mask_dir, model_iter=model.get_iter())
+    ctx = MergeContext(frames, predictor, input_size, output_dir, output_mask_dir, model_iter=model.get_iter(),
+                       xseg_loader=lambda: _load_xseg(model_dir))
     session_path = Path(model_dir) / f"{model.model_name}_{model.model_class_name}_merger_session.json"
 
     if interactive:

@@ -47,9 +47,11 @@ class TrainingLoop:
                         "loss_history": [list(r) for r in m.get_loss_history()]})
 
     def save(self):
+        """Save, then show the saved state (the window refreshes; headless rewrites its preview and CSV)."""
         interact.log_info(f"\n{time.strftime('[%H:%M:%S]')} Saving...")
         self.model.save()
         self.after_save = True
+        self.send_preview()
 
     def run(self):
         m = self.model
@@ -89,14 +91,12 @@ class TrainingLoop:
                         interact.log_info("\nReached target iteration.")
                         self.save()
                         reached = True
-                        self.send_preview()
                         if self.stop_at_goal:
                             break
                         interact.log_info("You can use preview now.")
                     elif time.time() - last_save >= self.save_interval_s:
                         self.save()
                         last_save = time.time()
-                        self.send_preview()
                     if m.autobackup_hour and time.time() - last_backup >= m.autobackup_hour * 3600:
                         last_backup = time.time()
                         m.create_backup()
@@ -152,30 +152,32 @@ def write_headless_outputs(model, msg, preview_index=0):
         cv2_imwrite(model.get_strpath_storage_for_file("preview.jpg"), img)
     history = msg["loss_history"]
     n = len(history[0]) if history else 2
-    names = ["src_loss", "dst_loss"][:n] + [f"loss{i}" for i in range(2, n)]
+    names = model.loss_names if len(model.loss_names or ()) == n else \
+        ["src_loss", "dst_loss"][:n] + [f"loss{i}" for i in range(2, n)]
     lines = ["iter," + ",".join(names)]
     lines += [f"{i + 1}," + ",".join(f"{v:.6f}" for v in row) for i, row in enumerate(history)]
     write_bytes_atomic(Path(model.get_strpath_storage_for_file("loss.csv")), ("\n".join(lines) + "\n").encode())
 
 
 def run_headless(model, to_ui, from_ui):
-    """Main-thread side without a window: writes the outputs on every 'show' until the loop ends; Ctrl-C closes."""
+    """Main-thread side without a window: writes the outputs on every 'show' until the loop ends; Ctrl-C closes
+    (the training thread saves, sends the saved state, then 'closed')."""
     closing = False
     while True:
         try:
-            msg = to_ui.get(timeout=0.2)
-        except queue.Empty:
-            continue
+            try:
+                msg = to_ui.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            if msg["op"] == "show":
+                write_headless_outputs(model, msg)
+            elif msg["op"] == "closed":
+                break
         except KeyboardInterrupt:
             if not closing:
                 closing = True
                 interact.log_info("\nCtrl-C: saving the model and stopping...")
                 from_ui.put({"op": "close"})
-            continue
-        if msg["op"] == "show":
-            write_headless_outputs(model, msg)
-        elif msg["op"] == "closed":
-            break
 
 
 def main(model_class_name, model_dir, training_data_src_dir, training_data_dst_dir, pretraining_data_dir=None,

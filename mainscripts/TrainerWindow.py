@@ -122,7 +122,7 @@ def run(model, to_ui, from_ui):
     """Show the window until the training thread reports it has saved and ended."""
     _, _, QtWidgets = _qt()
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
-    win = make_window(f"{model.model_name}_{model.model_class_name}", to_ui, from_ui)
+    win = make_window(model.full_name, to_ui, from_ui)
     previous = signal.signal(signal.SIGINT, lambda *_: win.request_close())
     try:
         win.show()

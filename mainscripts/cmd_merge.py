@@ -14,7 +14,7 @@ def _merge(args):
 def register(subparsers, common):
     from core.options import add_options
     from merger.MergerConfig import OPTIONS
-    from models import list_models
+    from models import list_model_choices, merge_options
 
     p = subparsers.add_parser("merge", parents=[common], help="merge a trained model's faces into the dst frames")
     p.add_argument("--input-dir", required=True, help="dst frames (data_dst)")
@@ -22,15 +22,17 @@ def register(subparsers, common):
     p.add_argument("--output-mask-dir", required=True, help="merged masks (data_dst/merged_mask)")
     p.add_argument("--aligned-dir", help="aligned dst faces (default: <input-dir>/aligned)")
     p.add_argument("--model-dir", required=True, help="model folder")
-    models = [m for m in list_models() if m != "XSeg"]
+    models = [m for m in list_model_choices() if m != "XSeg"]
     p.add_argument("--model", required=True, metavar="{" + ",".join(models) + "}" if models else "NAME",
                    help="model class")
     p.add_argument("--force-model-name", help="use this model name without asking")
     p.add_argument("--cpu-only", action="store_true", help="run the model on the CPU")
     p.add_argument("--force-gpu-idxs", metavar="0,1", help="GPU indexes to use")
-    p.add_argument("--interactive", metavar="{y,n}", help="use the interactive merger (asked: y)")
+    p.add_argument("--interactive", metavar="{y,n}",
+                   help="use the interactive merger (asked; default y at a terminal, n without one)")
     p.add_argument("--workers", metavar="INT", help="worker processes (asked: number of CPUs)")
     p.add_argument("--settings-file", metavar="JSON", help="merger settings file (written by --save-settings)")
     p.add_argument("--save-settings", metavar="JSON", help="write the settings used to this file")
     add_options(p, OPTIONS)
+    add_options(p.add_argument_group("model-specific merge options"), merge_options())
     p.set_defaults(func=_merge)

@@ -37,13 +37,15 @@ def _train(args):
 def register(subparsers, common):
     import models
     from core.options import add_options
-    p = subparsers.add_parser("train", parents=[common], help="train a model (Quick96, SAEHD)")
+    p = subparsers.add_parser("train", parents=[common], help="train a model (AMP, Quick96, SAEHD, XSeg, or a 1.0 "
+                              "preset: H64, H128, DF, LIAEF128, SAE)")
     p.add_argument("--training-data-src-dir", required=True, help="aligned src faces (data_src/aligned)")
     p.add_argument("--training-data-dst-dir", required=True, help="aligned dst faces (data_dst/aligned)")
     p.add_argument("--pretraining-data-dir", help="aligned faces for pretraining mode (SAEHD)")
     p.add_argument("--pretrained-model-dir", help="folder with pretrained model parts <part>.npy (Quick96)")
     p.add_argument("--model-dir", required=True, help="model folder (workspace/model)")
-    p.add_argument("--model", required=True, choices=models.list_models(), help="model class")
+    p.add_argument("--model", required=True, choices=models.list_model_choices(),
+                   help="model class, or a 1.0 preset (SAEHD with fixed architecture, see models/presets.py)")
     p.add_argument("--debug", action="store_true", help="build samples in this process (slower, easier to debug)")
     p.add_argument("--no-preview", action="store_true",
                    help="no window: write <name>_<Model>_preview.jpg and _loss.csv into the model folder; stops at "

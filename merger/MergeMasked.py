@@ -1,10 +1,11 @@
 """Per-frame compositing of predicted faces into a frame (reference §7.2): masks, erode/blur, modes, colour transfer,
 post-processing, several faces per frame.
 
-`face_input(frame, landmarks, cfg, input_size)` cuts the face the model sees; the caller runs the model (in batches)
-and passes each face's prediction to `merge_frame(frame, faces, cfg, input_size, frame_info)`, which returns the
-merged BGR frame and its mask (float32 0..1). Mask modes, blend modes and colour transfers are looked up in
-registries; the XSeg mask modes ask the caller-supplied `xseg` function (none until an XSeg model is loaded).
+`face_input(frame, landmarks, cfg, input_size)` cuts the face the model sees; the caller (the merger's main process)
+runs the model in batches and, when the settings need them, the super resolution enhancer and the XSeg net
+(`xseg_dst_input` / `xseg_prd_input` give their inputs), and passes each face's `FacePrediction` to
+`merge_frame(frame, faces, cfg, input_size, frame_info)`, which returns the merged BGR frame and its mask (float32
+0..1). Mask modes, blend modes and colour transfers are looked up in registries.
 """
 import cv2
 import numpy as np
@@ -16,8 +17,12 @@ from core.imagelib.filters import blursharpen, linear_motion_blur
 from facelib import LandmarksProcessor
 from facelib.FaceType import FaceType
 from merger.MergerConfig import MASK_MODES
+from merger.Predictor import FacePrediction
 
 _INV = cv2.WARP_INVERSE_MAP | cv2.INTER_CUBIC
+XSEG_RES = 256
+XSEG_PRD_MODES = (6, 8, 9)
+XSEG_DST_MODES = (7, 8, 9)
 
 
 def _face_type(cfg):
@@ -36,12 +41,42 @@ def face_input(frame, landmarks, cfg, input_size):
     return cv2.resize(face, (input_size, input_size)) if size != input_size else face
 
 
+def super_resolved(prd, enhanced, cfg, out_size):
+    """The predicted face blended with its x4 enhanced version by the super resolution power (reference §7.2.3)."""
+    p = cfg.super_resolution_power / 100.0
+    if enhanced.shape[0] != out_size:
+        enhanced = cv2.resize(enhanced, (out_size, out_size), interpolation=cv2.INTER_CUBIC)
+    return np.clip(cv2.resize(prd, (out_size, out_size), interpolation=cv2.INTER_CUBIC) * (1 - p) + enhanced * p,
+                   0, 1).astype(np.float32)
+
+
+def xseg_dst_input(frame, landmarks, cfg):
+    """The dst face as XSeg sees it: warped from the frame to 256 px with the model's face type."""
+    mat = LandmarksProcessor.get_transform_mat(landmarks, XSEG_RES, _face_type(cfg))
+    return np.clip(cv2.warpAffine(frame, mat, (XSEG_RES, XSEG_RES), flags=cv2.INTER_CUBIC), 0, 1)
+
+
+def xseg_prd_input(prediction, cfg, input_size):
+    """The predicted face (super-resolved when asked) resized to 256 px for XSeg."""
+    prd = np.clip(prediction.bgr, 0, 1)
+    if cfg.super_resolution_power > 0:
+        prd = super_resolved(prd, prediction.enhanced, cfg, output_size(cfg, input_size))
+    return cv2.resize(prd, (XSEG_RES, XSEG_RES), interpolation=cv2.INTER_CUBIC)
+
+
 # ----------------------------------------------------------------------------------------------------- mask modes
+def xseg_missing(cfg):
+    return UserError(f"mask mode '{MASK_MODES[cfg.mask_mode]}' needs a trained XSeg model: put its XSeg_256.npy "
+                     f"into the model folder (train one with '5.XSeg) train'), or choose mask mode 0-5")
+
+
 def _need_xseg(ctx, which):
-    if ctx["xseg"] is None:
-        raise UserError(f"mask mode '{MASK_MODES[ctx['cfg'].mask_mode]}' needs a trained XSeg model in the model "
-                        f"folder (train one with '5.XSeg) train'); choose mask mode 0-5 meanwhile")
-    return ctx["xseg"](ctx["prd"] if which == "prd" else ctx["dst"], which)
+    mask = ctx["xseg_" + which]
+    if mask is None:
+        raise xseg_missing(ctx["cfg"])
+    size = ctx["dst_mask"].shape[0]
+    return cv2.resize(np.asarray(mask, np.float32).reshape(mask.shape[:2]), (size, size),
+                      interpolation=cv2.INTER_CUBIC)
 
 
 MASK_FUNCS = {
@@ -165,8 +200,9 @@ def _bicubic_degrade(frame, power):
 
 
 # ------------------------------------------------------------------------------------------------------ one face
-def merge_face(frame, landmarks, prediction, cfg, input_size, frame_info=None, enhancer=None, xseg=None):
-    """Composite one predicted face into `frame` (float32 BGR 0..1). Returns (image, merging mask (H, W, 1))."""
+def merge_face(frame, landmarks, prediction, cfg, input_size, frame_info=None, enhancer=None):
+    """Composite one predicted face (FacePrediction or (bgr, mask, dst_mask)) into `frame` (float32 BGR 0..1).
+    Super resolution uses the prediction's `enhanced` face, else calls `enhancer`. Returns (image, mask (H, W, 1))."""
     h, w = frame.shape[:2]
     face_type = _face_type(cfg)
     out_size = output_size(cfg, input_size)
@@ -184,20 +220,18 @@ def merge_face(frame, landmarks, prediction, cfg, input_size, frame_info=None, e
     hull = LandmarksProcessor.get_image_hull_mask(frame.shape, landmarks)
     dst_mask = np.clip(cv2.warpAffine(hull, face_mat, (out_size, out_size), flags=cv2.INTER_CUBIC), 0, 1)
 
-    prd, prd_mask, prd_dst_mask = (np.clip(np.asarray(a, np.float32), 0, 1) for a in prediction)
+    pred = FacePrediction.of(prediction)
+    prd, prd_mask, prd_dst_mask = (np.clip(np.asarray(a, np.float32), 0, 1) for a in (pred.bgr, pred.mask,
+                                                                                       pred.dst_mask))
     prd_mask, prd_dst_mask = prd_mask.reshape(prd_mask.shape[:2]), prd_dst_mask.reshape(prd_dst_mask.shape[:2])
     if cfg.super_resolution_power > 0:
-        p = cfg.super_resolution_power / 100.0
-        enhanced = enhancer(prd)
-        if enhanced.shape[0] != out_size:
-            enhanced = cv2.resize(enhanced, (out_size, out_size), interpolation=cv2.INTER_CUBIC)
-        prd = np.clip(cv2.resize(prd, (out_size, out_size), interpolation=cv2.INTER_CUBIC) * (1 - p) + enhanced * p,
-                      0, 1)
+        enhanced = pred.enhanced if pred.enhanced is not None else enhancer(prd)
+        prd = super_resolved(prd, enhanced, cfg, out_size)
         prd_mask = cv2.resize(prd_mask, (out_size, out_size), interpolation=cv2.INTER_CUBIC)
         prd_dst_mask = cv2.resize(prd_dst_mask, (out_size, out_size), interpolation=cv2.INTER_CUBIC)
 
-    ctx = {"cfg": cfg, "dst_mask": dst_mask, "prd_mask": prd_mask, "prd_dst_mask": prd_dst_mask, "prd": prd,
-           "dst": dst_face, "xseg": xseg}
+    ctx = {"cfg": cfg, "dst_mask": dst_mask, "prd_mask": prd_mask, "prd_dst_mask": prd_dst_mask,
+           "xseg_prd": pred.xseg_prd, "xseg_dst": pred.xseg_dst}
     wrk_mask = np.asarray(MASK_FUNCS[cfg.mask_mode](ctx), np.float32).reshape(out_size, out_size)
     wrk_mask = np.clip(wrk_mask, 0, 1)
     wrk_mask[wrk_mask < 1 / 255] = 0
@@ -259,12 +293,12 @@ def merge_face(frame, landmarks, prediction, cfg, input_size, frame_info=None, e
 
 
 # ----------------------------------------------------------------------------------------------------- one frame
-def merge_frame(frame, faces, cfg, input_size, frame_info=None, enhancer=None, xseg=None):
-    """Composite every face of a frame. `faces` = [(landmarks, (prd_bgr, prd_mask, prd_dst_mask)), ...].
+def merge_frame(frame, faces, cfg, input_size, frame_info=None, enhancer=None):
+    """Composite every face of a frame. `faces` = [(landmarks, FacePrediction or (bgr, mask, dst_mask)), ...].
     Returns (image float32 BGR, mask float32 (H, W, 1)); for raw-predict the face-sized prediction and its mask."""
     final_img, final_mask = None, None
     for landmarks, prediction in faces:
-        img, mask = merge_face(frame, landmarks, prediction, cfg, input_size, frame_info, enhancer, xseg)
+        img, mask = merge_face(frame, landmarks, prediction, cfg, input_size, frame_info, enhancer)
         if final_img is None:
             final_img, final_mask = img, mask
         elif img.shape == final_img.shape:

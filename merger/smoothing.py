@@ -67,13 +67,13 @@ def _apply_correction(lmrks, measured, smoothed):
     dang = np.clip(smoothed[3] - measured[3], -MAX_ANGLE, MAX_ANGLE)
     s, a = np.exp(dlog), dang
     rot = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]]) * s
-    return ((lmrks - c) @ rot.T + c + shift).astype(np.float32)
+    return ((lmrks - c) @ rot.T + c + shift)
 
 
 def smooth_landmarks(landmarks_per_frame, strength):
     """Return a copy of `landmarks_per_frame` ([[(68, 2) array, ...] per frame]) with steadied placement.
     strength 0..100: 0 returns the input unchanged; 100 smooths over a Gaussian of sigma 3 frames."""
-    out = [[np.asarray(lm, np.float32) for lm in faces] for faces in landmarks_per_frame]
+    out = [[np.asarray(lm, np.float64) for lm in faces] for faces in landmarks_per_frame]
     sigma = MAX_SIGMA_FRAMES * strength / 100.0
     if sigma <= 0:
         return out

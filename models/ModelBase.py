@@ -11,6 +11,7 @@ A subclass (models/Model_<Name>/Model.py) implements:
 * `on_train_one_iter()` -> [('src_loss', float), ('dst_loss', float)];
 * `on_get_preview(samples, for_history=False)` -> [(name, bgr float32 0..1 image)].
 Option values of a saved model persist; only overridable options can change on later runs.
+A model with `FORCE_MODEL_CLASS_NAME` (XSeg) has no user-chosen name: one model per folder, files `<that name>_*`.
 """
 import abc
 import os
@@ -118,6 +119,11 @@ class ModelBase(abc.ABC):
     OPTIONS = ()
     #: class name used in file names; by default <Name> of the package models.Model_<Name>
     NAME = None
+    #: the original's force_model_class_name: no name is chosen and the files are `<this>_data.dat`, ...
+    FORCE_MODEL_CLASS_NAME = None
+    #: options `merge` asks for this model (its options.py `MERGE_OPTIONS`); answers in `merge_options`
+    MERGE_OPTIONS = ()
+    merge_options = None
 
     def __init__(self, model_dir, is_training=True, training_data_src_path=None, training_data_dst_path=None,
                  pretraining_data_path=None, pretrained_model_path=None, force_model_name=None,
@@ -144,8 +150,14 @@ class ModelBase(abc.ABC):
         self._consumed = set()
 
         # 1-2. name and saved state
-        self.model_name = choose_model_name(self.model_dir, self.model_class_name, force_model_name, silent_start)
-        self.model_data_path = model_files.data_path(self.model_dir, self.model_name, self.model_class_name)
+        if self.FORCE_MODEL_CLASS_NAME:
+            self.model_name = self.full_name = self.FORCE_MODEL_CLASS_NAME
+        else:
+            self.model_name = choose_model_name(self.model_dir, self.model_class_name, force_model_name,
+                                                silent_start)
+            self.full_name = f"{self.model_name}_{self.model_class_name}"
+        self.file_prefix = f"{self.full_name}_"
+        self.model_data_path = self.model_dir / f"{self.file_prefix}data.dat"
         data = model_files.read_data(self.model_data_path)
         if data is None and not is_training:
             raise UserError(f"no trained {self.model_class_name} model named \"{self.model_name}\" in "
@@ -156,7 +168,7 @@ class ModelBase(abc.ABC):
             data = {"iter": 0, "options": {}, "loss_history": [], "sample_for_preview": None,
                     "choosed_gpu_indexes": None}
         else:
-            interact.log_info(f"Loading {self.model_name}_{self.model_class_name} model...")
+            interact.log_info(f"Loading {self.full_name} model...")
         self.iter = data["iter"]
         self.options = dict(data["options"])
         self.loss_history = data["loss_history"]
@@ -190,14 +202,14 @@ class ModelBase(abc.ABC):
         self.model_filename_list = []
         self.generator_list = []
         self.last_sample = None
+        self.loss_names = None   # set by the first training step, e.g. ['src_loss', 'dst_loss']
 
         # 7. networks, weights, generators
         self.on_initialize()
 
         # 8. folders
-        pre = model_files.prefix(self.model_name, self.model_class_name)
-        self.preview_history_path = self.model_dir / f"{pre}history"
-        self.autobackups_path = self.model_dir / f"{pre}autobackups"
+        self.preview_history_path = self.model_dir / f"{self.file_prefix}history"
+        self.autobackups_path = self.model_dir / f"{self.file_prefix}autobackups"
         if is_training:
             if self.write_preview_history:
                 self.preview_history_path.mkdir(exist_ok=True)
@@ -238,6 +250,16 @@ class ModelBase(abc.ABC):
                 continue
             self.options[name] = value
             return value
+
+    def has_flag(self, name):
+        """True when the command line gave a value for option `name`."""
+        return name in self._flags
+
+    def ask_merge_options(self, values=None):
+        """Ask the merge-time options (`values`: flag values by name); returns and keeps them in `merge_options`."""
+        values = values or {}
+        self.merge_options = {o.name: o.ask(values.get(o.name)) for o in self.MERGE_OPTIONS}
+        return self.merge_options
 
     def keep_option(self, name, default=None):
         """An option not asked in this configuration: the saved value, else `default` (else the declared one)."""
@@ -306,7 +328,7 @@ class ModelBase(abc.ABC):
 
     # ---- files ---------------------------------------------------------------------------------------------
     def get_strpath_storage_for_file(self, filename):
-        return str(self.model_dir / f"{model_files.prefix(self.model_name, self.model_class_name)}{filename}")
+        return str(self.model_dir / f"{self.file_prefix}{filename}")
 
     def load_parts(self):
         """Load every (saveable, file, required) part, or initialise them on a first run / for optional parts."""
@@ -318,8 +340,8 @@ class ModelBase(abc.ABC):
                     self._load_part(saveable, pre)
                     continue
                 if not self.first_run and required:
-                    raise UserError(f"{path} is missing: restore it from {self.model_name}_"
-                                    f"{self.model_class_name}_autobackups or delete the model to start again")
+                    raise UserError(f"{path} is missing: restore it from {self.file_prefix}autobackups or "
+                                    f"delete the model to start again")
                 if not self.first_run:
                     interact.log_info(f"{path.name} not found: {filename[:-4]} starts from fresh values.")
                 saveable.init_weights()
@@ -378,6 +400,7 @@ class ModelBase(abc.ABC):
         t0 = time.time()
         losses = self.on_train_one_iter()
         iter_time = time.time() - t0
+        self.loss_names = [name for name, _ in losses]
         self.loss_history.append([float(v) for _, v in losses])
         if self.write_preview_history and self.iter % self.preview_history_period() == 0:
             self.write_history_previews()
@@ -413,5 +436,4 @@ class ModelBase(abc.ABC):
             lines = []
             for d in self.device_config.devices:
                 lines += [("Device index", str(d.index)), ("Name", d.name), ("VRAM", f"{d.total_mem_gb:.2f}GB")]
-        return model_files.summary_text(f"{self.model_name}_{self.model_class_name}", self.iter, self.options,
-                                        lines)
+        return model_files.summary_text(self.full_name, self.iter, self.options, lines)

@@ -14,6 +14,8 @@ from core.leras.archi import DeepFakeArchi
 class FaceAutoEncoder:
     def __init__(self, archi_type, opts, resolution, ae_dims, e_dims, d_dims, d_mask_dims, compute_dtype=None):
         self.archi_type = archi_type
+        self.config = dict(archi_type=archi_type, opts=opts, resolution=resolution, ae_dims=ae_dims, e_dims=e_dims,
+                           d_dims=d_dims, d_mask_dims=d_mask_dims)
         archi = DeepFakeArchi(resolution, opts, compute_dtype=compute_dtype)
         self.encoder = archi.Encoder(in_ch=3, e_ch=e_dims, name="encoder")
         enc_out_ch = self.encoder.get_out_ch() * self.encoder.get_out_res(resolution) ** 2
@@ -47,6 +49,14 @@ class FaceAutoEncoder:
 
     def count_params(self):
         return {m.name: m.count_params() for m in self.parts()}
+
+    def with_compute_dtype(self, compute_dtype):
+        """A copy computing in `compute_dtype` (e.g. float16 for a quantized DFM export) over copied weights."""
+        other = FaceAutoEncoder(compute_dtype=compute_dtype, **self.config)
+        for mine, theirs in zip(self.parts(), other.parts()):
+            for v_mine, v_theirs in zip(mine.get_weights(), theirs.get_weights()):
+                v_theirs.assign(v_mine)
+        return other
 
     def forward(self, warped_src, warped_dst):
         """Dict of predictions (float32, current layout) and the codes used by 'true face'."""

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from core import interact
 from core.dflimg import iter_dfl_images
-from core.dflimg.facemeta import check_array_sizes, dumps
+from core.dflimg.facemeta import dumps
 from core.errors import UserError
 from core.pathex import get_image_paths
 from core.progress import Summary, progress
@@ -130,7 +130,6 @@ def read_pak(pak_path):
             if n > file_size - 16:
                 raise UserError(f"{pak_path}: corrupt faceset.pak (header of {n} bytes past the end of the file)")
             configs = safe_loads(f.read(n), str(pak_path), max_bytes=file_size)
-            check_array_sizes(configs, n)
             if not isinstance(configs, list):
                 raise UserError(f"{pak_path}: corrupt faceset.pak (sample list is a {type(configs).__name__})")
             table = f.read(8 * (len(configs) + 1))

@@ -58,7 +58,7 @@ class _FaceSource:
         self.seed = seed
         self.bgr = sample.load_bgr()
         self.h, self.w = self.bgr.shape[:2]
-        self.landmarks = np.asarray(sample.landmarks, dtype=np.float32)
+        self.landmarks = np.asarray(sample.landmarks, dtype=np.float64)  # as the original: float64 matrices
         self.cache = {}
         self.ct_bgr = None
 

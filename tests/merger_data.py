@@ -1,5 +1,7 @@
 """Test data for the merger tests: real dst frames re-extracted from the eriberto clip, the original program's aligned
-faces of those frames, and a deterministic predictor standing in for a trained model."""
+faces of those frames (or faces aligned here with dlib landmarks), and a deterministic predictor standing in for a
+trained model."""
+import os
 import shutil
 from pathlib import Path
 
@@ -26,6 +28,36 @@ def extract_frames(dst, n=N_FRAMES):
         cv2.imwrite(str(dst / f"{i:05d}.png"), rgb[..., ::-1])
     gen.close()
     return dst
+
+
+def align_faces(images, out_dir, size=128, face_type="whole_face"):
+    """Aligned faces of every face dlib finds in `images` [(source file name, BGR uint8)], written as the
+    extractor's last stage does (get_transform_mat, bilinear warp, DFLJPG metadata); returns their paths."""
+    import dlib
+    import face_recognition_models
+
+    from core.dflimg import DFLJPG
+    from facelib import LandmarksProcessor
+    from facelib.FaceType import FaceType
+
+    detector = dlib.get_frontal_face_detector()
+    predictor = dlib.shape_predictor(face_recognition_models.pose_predictor_model_location())
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    out = []
+    for name, img in images:
+        rgb = np.ascontiguousarray(img[..., ::-1])
+        for i, r in enumerate(sorted(detector(rgb, 1), key=lambda r: -r.area())):
+            lm = np.array([[p.x, p.y] for p in predictor(rgb, r).parts()], np.float64)
+            mat = LandmarksProcessor.get_transform_mat(lm, size, FaceType.fromString(face_type))
+            face = cv2.warpAffine(img, mat, (size, size), flags=cv2.INTER_LINEAR)
+            path = out_dir / f"{os.path.splitext(name)[0]}_{i}.jpg"
+            DFLJPG.create(path, face, face_type=face_type,
+                          landmarks=LandmarksProcessor.transform_points(lm, mat).tolist(), source_filename=name,
+                          source_rect=np.array([r.left(), r.top(), r.right(), r.bottom()], np.int64),
+                          source_landmarks=lm.tolist(), image_to_face_mat=mat)
+            out.append(path)
+    return out
 
 
 def make_workspace(tmp_path, compat_dir):

@@ -260,6 +260,15 @@ class _Reduce:
         return self.func, self.args
 
 
+class _State(_Reduce):
+    def __init__(self, func, args, state):
+        super().__init__(func, *args)
+        self.state = state
+
+    def __reduce__(self):
+        return self.func, self.args, self.state
+
+
 def _payloads(marker):
     m = str(marker)
     good = {"face_type": "whole_face", "landmarks": [[1.0, 2.0]] * 68}
@@ -333,12 +342,44 @@ def test_hostile_and_broken_files_are_refused_and_folder_goes_on(made_faces_dir,
         assert name in msg and "\n" not in msg, msg
     assert "forbidden object posix.system" in skipped["evil_os_system.jpg"]
     assert "object arrays" in skipped["evil_object_dtype_array.jpg"]
-    assert "cannot come from" in skipped["evil_huge_uninitialised_array.jpg"]
+    assert "direct numpy.ndarray(...) call is not allowed" in skipped["evil_huge_uninitialised_array.jpg"]
     assert not marker.exists(), "a payload ran"
     for name in bad:
         with pytest.raises(NotDFLImageError):
             DFLJPG.load(folder / name)
     assert not marker.exists()
+
+
+@pytest.mark.parametrize("payload", ["direct_call", "reconstruct_with_shape", "state_bigger_than_data"])
+def test_safe_pickle_never_makes_an_array_bigger_than_its_data(payload):
+    """`numpy.ndarray` is admitted only as `_reconstruct`'s argument: nothing allocates the 1 GB the payload asks."""
+    import tracemalloc
+    from core.safe_pickle import UnsafePickleError, safe_loads
+    _reconstruct = np.zeros(0).__reduce__()[0]  # what NumPy itself pickles arrays with
+    obj = {"direct_call": _Reduce(np.ndarray, (10 ** 9,), "u1"),
+           "reconstruct_with_shape": _Reduce(_reconstruct, np.ndarray, (10 ** 9,), b"b"),
+           "state_bigger_than_data": _State(_reconstruct, (np.ndarray, (0,), b"b"),
+                                            (1, (10 ** 9,), np.dtype("u1"), False, b"xx"))}[payload]
+    data = pickle.dumps(obj, protocol=4)
+    tracemalloc.start()  # NumPy reports its data buffers to tracemalloc
+    try:
+        with pytest.raises(UnsafePickleError):
+            safe_loads(data, "x.dat")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 10 ** 7
+
+
+def test_safe_pickle_reads_every_array_layout_numpy_writes():
+    from core.safe_pickle import safe_loads
+    arrays = [np.arange(6.0).reshape(2, 3), np.zeros((2, 0), np.int64), np.asfortranarray(np.arange(6).reshape(2, 3)),
+              np.arange(10, dtype=np.uint8)[::3], np.zeros(3, dtype=[("a", "<f4"), ("b", ">i2")]), np.array(7.5)]
+    for a in arrays:
+        for protocol in (3, 4, 5):
+            b = safe_loads(pickle.dumps(a, protocol=protocol))
+            assert type(b) is np.ndarray and b.dtype == a.dtype and b.shape == a.shape and np.array_equal(b, a)
+    assert safe_loads(pickle.dumps(np.float32(2.5), protocol=4)) == np.float32(2.5)
 
 
 def test_cli_reports_each_bad_file_once_and_continues(made_faces_dir, tmp_path, repo_root):

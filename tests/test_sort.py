@@ -1,8 +1,8 @@
 """Sort tool on a real faceset: Jesper's faces and other people's from the test photos, plus blurred, darkened,
 mirrored and black-padded copies of a few of Jesper's faces.
 
-The faceset is the original program's aligned faces (../shared/compat) when present, else it is built here from
-tests/data/jesper with dlib (detector + 68-point predictor) and our alignment, as the extractor does.
+The faceset is built here from the photos in tests/data (jesper/*.jpg and two stills) with dlib (detector + 68-point
+predictor) and our alignment, as the extractor does: 22 faces of 7 people, plus 12 degraded copies.
 """
 import hashlib
 import shutil
@@ -22,11 +22,25 @@ FACE_SIZE = 256
 COPY_SOURCES = ("jesper.jpg", "jesper_2.jpg", "grand_canyon_2.jpg")   # photos of Jesper alone
 KINDS = ("blurred", "darkened", "flipped", "padded")
 PAD = 100
+STILLS = ("astronaut.png", "grace_hopper.jpg")    # one face each (dlib's second "face" on astronaut is a patch)
+
+# Who each face is: the album's People lists (tests/data/jesper/index.xml), its face areas on qt-logo.jpg, and a
+# look at the faces for the other photos of several people. bar55_2, a third face in bar55.jpg, is a woman the
+# album does not name.
+PEOPLE = {
+    "anne_helene_0": "Anne Helene", "bar55_0": "Jesper", "bar55_1": "Anne Helene", "bar55_2": "unnamed",
+    "bar55_2_0": "Jesper", "bar55_2_1": "Anne Helene", "cold_water_0": "Jesper", "grand_canyon_1_0": "Anne Helene",
+    "grand_canyon_1_1": "Jesper", "grand_canyon_2_0": "Jesper", "jesper_0": "Jesper", "jesper_2_0": "Jesper",
+    "new_wave_1_0": "Jesper", "new_wave_2_0": "Jesper", "pool_2_0": "Jesper", "qt-logo_0": "Jim",
+    "qt-logo_1": "Jesper", "qt-logo_2": "Wayne", "wayne_0": "Jim", "wayne_1": "Wayne",
+    "astronaut_0": "Eileen Collins", "grace_hopper_0": "Grace Hopper",
+}
 
 
 # ---- building the faceset ---------------------------------------------------------------------------------------
-def _build_from_photos(photo_dir, out_dir):
-    """Aligned whole faces from the photos: dlib finds faces (trying 0/90/270/180 degrees, as the extractor)."""
+def _build_from_photos(photos, out_dir, max_faces=None):
+    """Aligned whole faces from the photos: dlib finds faces (trying 0/90/270/180 degrees, as the extractor),
+    biggest first, named <photo stem>_<n>.jpg."""
     import dlib
     import face_recognition_models
     from core.dflimg import DFLJPG
@@ -35,7 +49,7 @@ def _build_from_photos(photo_dir, out_dir):
 
     detector = dlib.get_frontal_face_detector()
     predictor = dlib.shape_predictor(face_recognition_models.pose_predictor_model_location())
-    for photo in sorted(photo_dir.glob("*.jpg")):
+    for photo in photos:
         img = cv2.imread(str(photo))
         for rot in (0, 1, 3, 2):       # np.rot90 turns: 0, 90, 270, 180 degrees
             rimg = np.ascontiguousarray(np.rot90(img, rot))
@@ -43,7 +57,7 @@ def _build_from_photos(photo_dir, out_dir):
             if rects:
                 break
         rects.sort(key=lambda r: -r.area())
-        for i, r in enumerate(rects):
+        for i, r in enumerate(rects[:max_faces]):
             pts = np.array([[p.x, p.y] for p in predictor(cv2.cvtColor(rimg, cv2.COLOR_BGR2RGB), r).parts()],
                            np.float32)
             corners = np.array([[r.left(), r.top()], [r.right(), r.bottom()]], np.float32)
@@ -89,22 +103,25 @@ def _add_copies(folder):
 
 @pytest.fixture(scope="session")
 def faceset(tmp_path_factory, data_dir):
-    from facelib import LandmarksProcessor
-    missing = [f for f in ("get_image_hull_mask", "estimate_pitch_yaw_roll", "mirror_landmarks", "get_transform_mat")
-               if not hasattr(LandmarksProcessor, f)]
-    if missing:
-        pytest.skip(f"facelib.LandmarksProcessor lacks {', '.join(missing)} (issue 4, in progress)")
+    """The faceset, read-only by convention (tests sort a copy: `work`)."""
     folder = tmp_path_factory.mktemp("sortset") / "aligned"
-    compat = Path(__file__).resolve().parents[2] / "shared" / "compat" / "aligned_whole_face"
-    if compat.is_dir():
-        shutil.copytree(compat, folder)
-        for p in folder.iterdir():
-            p.chmod(0o644)
-    else:
-        folder.mkdir()
-        _build_from_photos(data_dir / "jesper", folder)
+    folder.mkdir()
+    _build_from_photos(sorted((data_dir / "jesper").glob("*.jpg")), folder)
+    _build_from_photos([data_dir / "stills" / s for s in STILLS], folder, max_faces=1)
     _add_copies(folder)
     return folder
+
+
+@pytest.fixture(scope="session")
+def people(faceset):
+    """content digest -> who the face is (degraded copies are their original's person)."""
+    out = {}
+    for p in faceset.glob("*.jpg"):
+        stem = p.stem
+        for k in KINDS:
+            stem = stem.removeprefix(k + "_")
+        out[digest(p)] = PEOPLE[stem]
+    return out
 
 
 @pytest.fixture
@@ -115,7 +132,7 @@ def work(faceset, tmp_path):
     return dst
 
 
-# ---- who is who, from the photo album's index.xml -------------------------------------------------------------
+# ---- who is who -------------------------------------------------------------------------------------------------
 def _album(data_dir):
     album = {}
     for im in ET.parse(data_dir / "jesper" / "index.xml").getroot().iter("image"):
@@ -128,26 +145,6 @@ def _album(data_dir):
                         areas.append((v.get("value"), [float(x) for x in v.get("area").split()]))
         album[im.get("file")] = (people, areas, im.get("angle"))
     return album
-
-
-def who(dfl, album):
-    """'Jesper', 'other' or None (unknown: a photo of Jesper with others and no face areas)."""
-    src = dfl.get_source_filename()
-    if any(src.startswith(k + "_") for k in KINDS):
-        return "Jesper"
-    if src not in album:
-        return "other"                       # the stills: astronaut, Grace Hopper
-    people, areas, angle = album[src]
-    if "Jesper" not in people:
-        return "other"
-    if people == ["Jesper"]:
-        return "Jesper"
-    if areas and angle is None:
-        l, t, r, b = np.asarray(dfl.get_source_rect(), float)
-        cx, cy = (l + r) / 2, (t + b) / 2
-        name, _ = min(areas, key=lambda a: (a[1][0] + a[1][2] / 2 - cx) ** 2 + (a[1][1] + a[1][3] / 2 - cy) ** 2)
-        return "Jesper" if name == "Jesper" else "other"
-    return None
 
 
 # ---- helpers ---------------------------------------------------------------------------------------------------
@@ -261,28 +258,95 @@ def test_yaw_orders_faces_from_one_side_to_the_other(work, faceset):
         assert (order.index(a) < order.index(b)) == ((offset[a] > offset[b]) == (rho < 0))
 
 
-def test_identity_keeps_jesper_and_trashes_the_others(work, data_dir):
+def test_the_faceset_has_the_people_of_the_album(faceset, people, data_dir):
     from core.dflimg import DFLJPG
 
     album = _album(data_dir)
-    people = {digest(p): who(DFLJPG.load(p), album) for p in work.glob("*.jpg")}
+    names = {p.stem for p in faceset.glob("*.jpg") if not p.stem.startswith(KINDS)}
+    assert names == set(PEOPLE), "the detector found other faces than the table expects"
+    for name, who in PEOPLE.items():
+        photo = name.rsplit("_", 1)[0] + ".jpg"
+        if photo not in album or who == "unnamed":
+            continue
+        in_photo, areas, angle = album[photo]
+        assert who in in_photo, name
+        if areas and angle is None:        # the album's face areas (x, y, w, h) on the unrotated photo
+            l, t, r, b = np.asarray(DFLJPG.load(faceset / f"{name}.jpg").get_source_rect(), float)
+            nearest = min(areas, key=lambda a: (a[1][0] + a[1][2] / 2 - (l + r) / 2) ** 2 +
+                          (a[1][1] + a[1][3] / 2 - (t + b) / 2) ** 2)
+            assert nearest[0] == who, name
+    assert Counter(people.values()) == {"Jesper": 23, "Anne Helene": 4, "Jim": 2, "Wayne": 2, "unnamed": 1,
+                                        "Eileen Collins": 1, "Grace Hopper": 1}
+
+
+def test_identity_groups_the_faces_by_person(faceset, people):
+    from mainscripts.sort import identity
+
+    identity.init_worker(str(identity.model_path()))
+    paths = sorted(faceset.glob("*.jpg"))
+    labels, _ = identity.cluster(np.stack([identity.face_embedding(str(p)) for p in paths]), 0.6)
+    group = {digest(p): int(k) for p, k in zip(paths, labels)}
+    by_person = {}
+    for h, who in people.items():
+        by_person.setdefault(who, []).append(group[h])
+    # The biggest group is Jesper's (most of his faces), and nobody else is in it.
+    assert by_person["Jesper"].count(0) >= 0.7 * len(by_person["Jesper"])
+    assert all(0 not in groups for who, groups in by_person.items() if who != "Jesper")
+    # Each other person's faces are together, apart from the other people's.
+    for who in ("Anne Helene", "Jim", "Wayne"):
+        assert len(set(by_person[who])) == 1, who
+    assert len({by_person[w][0] for w in ("Anne Helene", "Jim", "Wayne", "Eileen Collins", "Grace Hopper")}) == 5
+    # A blurred, darkened, mirrored or padded copy is still its original's person.
+    for p in paths:
+        if p.stem.startswith(KINDS):
+            original = faceset / (p.name.split("_", 1)[1])
+            assert group[digest(p)] == group[digest(original)], p.name
+
+
+def test_identity_keeps_jesper_and_trashes_the_others(work, people):
     assert sort(work, "identity", "--identity-trash", "y") == 0
     kept = [people[digest(p)] for p in ordered(work)]
     trashed = [people[digest(p)] for p in (work.parent / "aligned_trash").glob("*.jpg")]
-    assert "other" not in kept
-    assert trashed.count("other") == list(people.values()).count("other") >= 5
-    assert kept.count("Jesper") >= 0.6 * list(people.values()).count("Jesper")
+    assert set(kept) == {"Jesper"} and len(kept) >= 0.7 * list(people.values()).count("Jesper")
+    assert sorted(kept + trashed) == sorted(people.values())
 
 
-def test_identity_without_trash_puts_jesper_group_first(work, data_dir):
-    from core.dflimg import DFLJPG
-
-    album = _album(data_dir)
-    people = {digest(p): who(DFLJPG.load(p), album) for p in work.glob("*.jpg")}
+def test_identity_without_trash_puts_each_group_together_biggest_first(work, people):
     assert sort(work, 15) == 0
     order = [people[digest(p)] for p in ordered(work)]
-    first_other = order.index("other")
-    assert first_other >= 8 and set(order[:first_other]) <= {"Jesper", None}
+    first_other = next(i for i, who in enumerate(order) if who != "Jesper")
+    assert first_other >= 0.7 * order.count("Jesper")
+    for who in ("Anne Helene", "Jim", "Wayne"):
+        at = [i for i, w in enumerate(order) if w == who]
+        assert at == list(range(at[0], at[0] + len(at))), f"{who}'s faces are not next to each other: {order}"
+
+
+@pytest.mark.parametrize("similar", ["y", "n"])
+def test_absdiff_is_the_greedy_chain_one_row_of_distances_at_a_time(work, monkeypatch, similar):
+    """The order is the original's greedy chain over the full N x N table (built here, in the test), but the sort
+    itself never computes more than one row of that table at a time."""
+    from mainscripts.sort import absdiff
+
+    paths = sorted(work.glob("*.jpg"))
+    x = np.stack([absdiff.small_image(str(p)) for p in paths]).astype(np.int64)
+    table = np.stack([np.abs(x - row).sum(axis=1) for row in x])
+    order = list(range(len(paths)))
+    for i in range(len(order) - 1):
+        dist = table[order[i], order[i + 1:]]
+        j = i + 1 + int(dist.argmin() if similar == "y" else dist.argmax())
+        order[i + 1], order[j] = order[j], order[i + 1]
+    expected = [digest(paths[k]) for k in order]
+
+    real, rows = cv2.batchDistance, []
+
+    def one_row_only(src1, src2, *args, **kw):
+        rows.append(len(src1))
+        return real(src1, src2, *args, **kw)
+
+    monkeypatch.setattr(cv2, "batchDistance", one_row_only)
+    assert sort(work, "absdiff", "--absdiff-similar", similar) == 0
+    assert [digest(p) for p in ordered(work)] == expected
+    assert rows and set(rows) == {1}
 
 
 def test_best_faces_keeps_exactly_the_target(work):
@@ -354,12 +418,24 @@ def test_non_dfl_images_go_to_trash_with_a_message(work, capsys):
     assert "holiday.jpg: not an aligned face" in capsys.readouterr().err
 
 
-def test_packed_faceset_must_be_unpacked(tmp_path, capsys):
-    folder = tmp_path / "aligned"
-    folder.mkdir()
-    (folder / "faceset.pak").write_bytes(b"\0" * 16)
-    assert sort(folder, "blur") == 2
-    assert "unpack it first" in capsys.readouterr().err
+def test_packed_faceset_must_be_unpacked(work, capsys):
+    from samplelib import PackedFaceset
+
+    PackedFaceset.pack(work, delete_originals=True)
+    pak = (work / "faceset.pak").read_bytes()
+    assert [p.name for p in work.iterdir()] == ["faceset.pak"]
+    capsys.readouterr()
+    assert sort(work, "blur") == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "unpack it first" in err and "--unpack-faceset" in err
+    assert [p.name for p in work.iterdir()] == ["faceset.pak"] and (work / "faceset.pak").read_bytes() == pak
+    # unpacked beside the pak, the files sort, with a reminder that the pak is not
+    PackedFaceset.unpack(work)
+    PackedFaceset.pack(work, delete_originals=False)
+    n = len(list(work.glob("*.jpg")))
+    assert sort(work, "brightness") == 0
+    assert "faceset.pak is not sorted" in capsys.readouterr().out
+    assert sorted(p.name for p in work.glob("*.jpg")) == [f"{i:05d}.jpg" for i in range(n)]
 
 
 def test_unknown_method_and_bad_flag_are_one_line_errors(work, capsys):

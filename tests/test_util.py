@@ -17,6 +17,8 @@ from core import interact
 from core.cv2ex import cv2_imread, cv2_imwrite
 from core.dflimg import DFLJPG, metafile
 from core.errors import UserError
+from facelib import LandmarksProcessor
+from facelib.FaceType import FaceType
 from faceset_fixtures import faces_dir, made_faces_dir  # noqa: F401  (fixtures)
 from mainscripts import Util
 
@@ -122,7 +124,6 @@ def test_recover_original_filename_after_shuffle(faces_dir):
 
 
 def test_export_faceset_mask(faces_dir):
-    pytest.importorskip("facelib.LandmarksProcessor")
     Util.export_faceset_mask(faces_dir)
     faces = [p for p in sorted(faces_dir.glob("*.jpg")) if not p.stem.endswith("_mask")]
     kinds = set()
@@ -139,31 +140,55 @@ def test_export_faceset_mask(faces_dir):
             expect = expect[..., 0]
             kinds.add("polys")
         else:
-            expect = None
+            expect = LandmarksProcessor.get_image_hull_mask(d.get_shape(), d.get_landmarks())[..., 0]
             kinds.add("hull")
-            assert 0.1 < mask.mean() < 0.9
-        if expect is not None:
-            assert np.abs(mask - expect).mean() < 0.02, p.name
+        assert np.abs(mask - expect).mean() < 0.02, p.name
     assert kinds == {"xseg", "polys", "hull"}
     Util.export_faceset_mask(faces_dir)  # a second run skips the *_mask files instead of reporting them
     assert not list(faces_dir.glob("*_mask_mask.jpg"))
 
 
 def test_add_landmarks_debug_images(faces_dir):
-    pytest.importorskip("facelib.LandmarksProcessor")
     Util.add_landmarks_debug_images(faces_dir)
     faces = [p for p in sorted(faces_dir.glob("*.jpg")) if not p.stem.endswith("_debug")]
     for p in faces:
-        dbg = cv2_imread(faces_dir / f"{p.stem}_debug.jpg")
-        img = DFLJPG.load(p).get_img()
+        d = DFLJPG.load(p)
+        dbg = cv2_imread(faces_dir / f"{p.stem}_debug.jpg").astype(np.float32)
+        img = d.get_img().astype(np.float32)
         assert dbg.shape == img.shape
-        assert np.abs(dbg.astype(int) - img).max() > 100, "no landmarks drawn"
-        # the drawing is at the landmarks: a pixel near a landmark changed more than the image average
-        lm = DFLJPG.load(p).get_landmarks().astype(int)
-        diff = np.abs(dbg.astype(int) - img).sum(axis=2)
-        near = np.mean([diff[max(0, y - 1):y + 2, max(0, x - 1):x + 2].max() for x, y in lm
-                        if 0 <= x < img.shape[1] and 0 <= y < img.shape[0]])
-        assert near > 3 * diff.mean()
+        lm = d.get_landmarks()
+        # As the original: the landmark hull is darkened to half, the rest of the image is left as it was.
+        hull = LandmarksProcessor.get_image_hull_mask(img.shape, lm)[..., 0]
+        green = dbg[..., 1] - np.maximum(dbg[..., 0], dbg[..., 2])
+        drawn = cv2.dilate((green > 15).astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
+        inner = (cv2.erode(hull, np.ones((9, 9), np.uint8)) > 0) & ~drawn
+        outer = cv2.dilate(hull, np.ones((33, 33), np.uint8)) == 0  # clear of the 8x8 JPEG blocks the hull touches
+        q50 = cv2.imdecode(cv2.imencode(".jpg", d.get_img(), [int(cv2.IMWRITE_JPEG_QUALITY), 50])[1], 1)
+        assert abs(dbg[inner].mean() / q50[inner].mean() - 0.5) < 0.1, p.name
+        assert np.abs(dbg[outer] - q50[outer]).mean() < 2, p.name
+        # and the landmarks are drawn in green (halved inside the hull): greener than the image around them
+        at_lm = [green[y, x] for x, y in lm.astype(int) if 0 <= x < img.shape[1] and 0 <= y < img.shape[0]]
+        assert np.mean(at_lm) > 40 and green.mean() < 15, p.name
+
+
+def test_landmarks_debug_image_of_a_mark_only_face(made_faces_dir, tmp_path, data_dir):
+    """mark_only "faces" are whole frames: the debug image shows the detector rect (blue) and the crop frame (red)."""
+    face = next(DFLJPG.load(p) for p in sorted(made_faces_dir.glob("*.jpg")))
+    frame = cv2_imread(data_dir / "jesper" / face.get_source_filename())
+    folder = tmp_path / "aligned"
+    folder.mkdir()
+    DFLJPG.create(folder / "frame_0.jpg", frame, face_type="mark_only", landmarks=face.get_source_landmarks(),
+                  source_filename=face.get_source_filename(), source_rect=face.get_source_rect())
+    Util.add_landmarks_debug_images(folder)
+    dbg = cv2_imread(folder / "frame_0_debug.jpg").astype(int)
+    l, t, r, b = (int(v) for v in face.get_source_rect())
+    edge = dbg[t, l + 3:r - 3]
+    assert (edge[:, 0] - edge[:, 2]).mean() > 100, "no blue detector rect"
+    quad = LandmarksProcessor.transform_points(
+        np.float32([(0, 0), (255, 0)]),
+        LandmarksProcessor.get_transform_mat(face.get_source_landmarks(), 256, FaceType.FULL), True).astype(int)
+    x, y = (quad[0] + quad[1]) // 2
+    assert dbg[y - 1:y + 2, x - 1:x + 2, 2].max() > 200, "no red crop frame"
 
 
 def test_cli_pack_unpack(made_faces_dir, tmp_path, repo_root):

@@ -69,9 +69,7 @@ class FaceMeta:
     @staticmethod
     def from_app15(payload, what):
         """Parse the APP15 payload. Raises UnsafePickleError (forbidden/corrupt pickle) or ValueError (bad keys)."""
-        d = safe_loads(payload, what, max_bytes=1 << 16)
-        check_array_sizes(d, len(payload))
-        return FaceMeta.from_dict(d)
+        return FaceMeta.from_dict(safe_loads(payload, what, max_bytes=1 << 16))
 
     # ---- writer -------------------------------------------------------------------------------------------------
     def to_dict(self):
@@ -93,24 +91,6 @@ class FaceMeta:
 
     def copy(self):
         return FaceMeta.from_dict(self.to_dict())
-
-
-def check_array_sizes(obj, limit):
-    """Raise ValueError if `obj` holds an array larger than the `limit` bytes of pickle it came from.
-
-    A pickled array carries its data, so a bigger one was made by calling the array constructor with a huge shape
-    (uninitialised memory): refused before anything touches it.
-    """
-    stack = [obj]
-    while stack:
-        v = stack.pop()
-        if isinstance(v, np.ndarray):
-            if v.nbytes > limit:
-                raise ValueError(f"an array of {v.nbytes} bytes cannot come from {limit} bytes of data")
-        elif isinstance(v, dict):
-            stack.extend(v.values())
-        elif isinstance(v, (list, tuple)):
-            stack.extend(x for x in v if not isinstance(x, (float, int, str)))
 
 
 def _face_type(v):

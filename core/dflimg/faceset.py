@@ -24,11 +24,10 @@ def iter_dfl_images(source, on_skip=None):
     Each file that is not an aligned face (plain JPG/PNG, corrupt, refused metadata) is skipped and reported with one
     line naming it, once per process (or passed to `on_skip(path, error)` every time); the rest is processed.
     """
-    if isinstance(source, (str, Path)):
-        paths = get_image_paths(source)
-    else:
-        paths = [Path(p) for p in source]
+    # An iterable is consumed lazily, so a progress bar wrapped around it advances with the work.
+    paths = get_image_paths(source) if isinstance(source, (str, Path)) else source
     for p in paths:
+        p = Path(p)
         try:
             d = DFLJPG.load(p)
         except NotDFLImageError as e:

@@ -16,7 +16,6 @@ import json
 
 import numpy as np
 
-from core.dflimg.facemeta import check_array_sizes
 from core.errors import UserError
 from core.pathex import write_bytes_atomic
 from core.safe_pickle import safe_loads
@@ -45,10 +44,6 @@ def read(path):
         except (ValueError, KeyError, TypeError, AttributeError) as e:
             raise UserError(f"{path}: corrupt meta.dat ({type(e).__name__}: {e}); save the metadata again")
     d = safe_loads(data, str(path))
-    try:
-        check_array_sizes(d, len(data))
-    except ValueError as e:
-        raise UserError(f"{path}: corrupt meta.dat ({e})")
     if not isinstance(d, dict):
         raise UserError(f"{path}: not a faceset meta.dat (holds a {type(d).__name__})")
     out = {}

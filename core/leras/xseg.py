@@ -1,6 +1,9 @@
 """The XSeg segmentation network (reference 3.5): a U-Net of conv + FRN + TLU blocks with BlurPool downsampling,
 256 -> 4 with a dense bottleneck; `pretrain=True` zeroes the skip connections. Weight keys as the original's
-(`conv01/conv/weight:0`, `conv01/frn/eps:0`, `dense1/weight:0`, ...)."""
+(`conv01/conv/weight:0`, `conv01/frn/eps:0`, `dense1/weight:0`, ...).
+
+The original is built for 256 px only; `resolution` (a multiple of 64) lets tests build small nets: the bottleneck
+is then resolution/64 px instead of 4."""
 import tensorflow as tf
 
 from core.leras import ops
@@ -31,8 +34,11 @@ class UpConvBlock(ModelBase):
 class XSeg(ModelBase):
     """XSeg(in_ch=3, base_ch=32, out_ch=1, name='XSeg'); input 256x256; returns (logits, sigmoid(logits))."""
 
-    def on_build(self, in_ch, base_ch, out_ch):
+    def on_build(self, in_ch, base_ch, out_ch, resolution=256):
+        if resolution % 64 or resolution <= 0:
+            raise ValueError(f"XSeg resolution must be a multiple of 64, not {resolution}")
         self.base_ch = base_ch
+        self.bottleneck_res = r = resolution // 64
         self.conv01 = ConvBlock(in_ch, base_ch)
         self.conv02 = ConvBlock(base_ch, base_ch)
         self.bp0 = BlurPool(filt_size=4)
@@ -54,8 +60,8 @@ class XSeg(ModelBase):
         self.conv52 = ConvBlock(base_ch * 8, base_ch * 8)
         self.conv53 = ConvBlock(base_ch * 8, base_ch * 8)
         self.bp5 = BlurPool(filt_size=2)
-        self.dense1 = Dense(4 * 4 * base_ch * 8, 512)
-        self.dense2 = Dense(512, 4 * 4 * base_ch * 8)
+        self.dense1 = Dense(r * r * base_ch * 8, 512)
+        self.dense2 = Dense(512, r * r * base_ch * 8)
         self.up5 = UpConvBlock(base_ch * 8, base_ch * 4)
         self.uconv53 = ConvBlock(base_ch * 12, base_ch * 8)
         self.uconv52 = ConvBlock(base_ch * 8, base_ch * 8)
@@ -107,7 +113,7 @@ class XSeg(ModelBase):
 
         x = ops.flatten(x)
         x = self.dense2(self.dense1(x))
-        x = ops.reshape_4D(x, 4, 4, self.base_ch * 8)
+        x = ops.reshape_4D(x, self.bottleneck_res, self.bottleneck_res, self.base_ch * 8)
 
         x = self.up5(x)
         x = self.uconv51(self.uconv52(self.uconv53(ops.concat_ch((x, skip(x5))))))

@@ -2,7 +2,8 @@
 
 res 96, full face, DF with archi opts 'ud', ae 128, e 64, d 64, mask 16; batch 4 per device; RMSprop lr 2e-4
 with lr dropout 0.3; masked training and random warp always on, no flips. Every 3rd iteration trains again on the
-previous batch with the unwarped faces as input. `--pretrained-model-dir` supplies missing parts as `<part>.npy`.
+previous batch with the unwarped faces as input. `--pretrained-model-dir` supplies missing parts as `<part>.npy`;
+`--target-iter` (never prompted) stops an unattended run.
 """
 import os
 
@@ -26,6 +27,11 @@ class Model(ModelBase):
     OPTIONS = OPTIONS
     #: the merger's default mode for this model (the original's MergerConfigMasked default_mode)
     merger_default_mode = "seamless"
+
+    def on_initialize_options(self):
+        # Not prompted on a new model (Quick96 asks nothing); see options.py.
+        if self.has_flag("target_iter") or "target_iter" in self.options:
+            self.ask_option("target_iter")
 
     def on_initialize(self):
         ctx = self.leras

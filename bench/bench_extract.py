@@ -1,0 +1,101 @@
+"""Extraction speed: frames/s and faces/s per detector on the demo data_dst frames (252x188) and on 720p frames, with
+the detector / landmarks / align+write shares of the work; in-run baseline: the same extraction in one process (no
+worker pool, the libraries using their own threads).
+
+Wall-clock times include starting the workers and loading the models (what a user waits for). Faces are written
+whole_face 512, JPEG q90, without debug images, second landmark pass on (the defaults).
+720p frames: the KPhotoAlbum test photos letterboxed to 1280x720.
+
+    python bench/bench_extract.py [--frames N] [--frames-720p N] [--workers N] [--detectors centerface,mt]
+"""
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+
+from bench.benchlib import quick, record  # noqa: E402
+from core.workers import cpu_count  # noqa: E402
+from facelib.FaceType import FaceType  # noqa: E402
+from mainscripts.Extractor import run_pool  # noqa: E402
+from mainscripts.extract.stages import ExtractConfig  # noqa: E402
+
+
+def demo_frames(out, count):
+    import imageio_ffmpeg
+    reader = imageio_ffmpeg.read_frames(str(ROOT / "workspace" / "data_dst.mp4"))
+    w, h = next(reader)["size"]
+    frames = [np.frombuffer(raw, np.uint8).reshape(h, w, 3)[..., ::-1] for raw in reader]
+    return write(out, [frames[i % len(frames)] for i in range(count)])
+
+
+def frames_720p(out, count):
+    photos = sorted((ROOT / "tests" / "data" / "jesper").glob("*.jpg"))
+    frames = []
+    for i in range(count):
+        img = cv2.imread(str(photos[i % len(photos)]))
+        s = min(1280 / img.shape[1], 720 / img.shape[0])
+        img = cv2.resize(img, (int(img.shape[1] * s), int(img.shape[0] * s)), interpolation=cv2.INTER_CUBIC)
+        canvas = np.zeros((720, 1280, 3), np.uint8)
+        y, x = (720 - img.shape[0]) // 2, (1280 - img.shape[1]) // 2
+        canvas[y:y + img.shape[0], x:x + img.shape[1]] = img
+        frames.append(canvas)
+    return write(out, frames)
+
+
+def write(out, frames):
+    out.mkdir(parents=True)
+    paths = []
+    for i, f in enumerate(frames):
+        paths.append(out / f"{i:05d}.png")
+        cv2.imwrite(str(paths[-1]), np.ascontiguousarray(f))
+    return paths
+
+
+def run(frames, detector, out, workers):
+    out.mkdir(parents=True)
+    cfg = ExtractConfig(int(FaceType.WHOLE_FACE), 512, 90, 0, detector, "dlib68", str(out), None)
+    t = time.perf_counter()
+    results = list(run_pool(frames, cfg, workers=workers))
+    wall = time.perf_counter() - t
+    faces = sum(r.faces for r in results)
+    stages = {k: sum(r.times.get(k, 0.0) for r in results) for k in ("read", "detect", "landmarks", "final")}
+    return wall, faces, stages
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--frames", type=int, default=60 if quick() else 240, help="demo frames (60 = the whole clip)")
+    ap.add_argument("--frames-720p", type=int, default=14 if quick() else 56)
+    ap.add_argument("--workers", type=int, default=cpu_count())
+    ap.add_argument("--detectors", default="centerface" if quick() else "centerface,mt")
+    args = ap.parse_args()
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    print(f"{cpu_count()} CPU cores, pool of {args.workers} workers", flush=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        sets = {"demo 252x188": demo_frames(tmp / "demo", args.frames),
+                "720p": frames_720p(tmp / "720p", args.frames_720p)}
+        for name, frames in sets.items():
+            for det in args.detectors.split(","):
+                b_wall, b_faces, _ = run(frames, det, tmp / f"out-{name}-{det}-base", 1)
+                wall, faces, st = run(frames, det, tmp / f"out-{name}-{det}-pool", args.workers)
+                total = sum(st.values()) or 1.0
+                shares = (f"detect {st['detect'] / total:.0%} / landmarks {st['landmarks'] / total:.0%} / "
+                          f"align+write {st['final'] / total:.0%} / read {st['read'] / total:.0%}")
+                n = len(frames)
+                record("extract", f"{name} {det} frames/s ({n} frames)", n / wall, "frames/s", "1 process",
+                       n / b_wall)
+                record("extract", f"{name} {det} faces/s ({faces} faces)", faces / wall, "faces/s", "1 process",
+                       b_faces / b_wall, note=f"shares of worker time: {shares}")
+
+
+if __name__ == "__main__":
+    main()

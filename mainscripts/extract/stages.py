@@ -1,0 +1,194 @@
+"""The extractor's per-frame stages (reference §8.1): rects (with rotation retries), landmarks (with the second
+pass), final (align, write the face files and the debug image). Run by the worker processes and by the manual pass.
+"""
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+import cv2
+import numpy as np
+
+from core.cv2ex import cv2_imwrite
+from core.dflimg import DFLJPG
+from facelib import LandmarksProcessor
+from facelib.FaceType import FaceType
+from mainscripts.extract.frames import ROTATIONS, read_frame, rotate, unrotate_points, unrotate_rect
+
+DEBUG_JPEG_QUALITY = 50
+
+
+@dataclass(frozen=True)
+class ExtractConfig:
+    face_type: int
+    image_size: int
+    jpeg_quality: int
+    max_faces: int
+    detector: str
+    landmarker: str
+    output_dir: str
+    debug_dir: Optional[str]
+    second_pass: bool = True
+    replace_existing: bool = False    # delete a frame's older faces before writing its new ones (resume, fixes)
+
+
+@dataclass
+class Face:
+    rect: tuple                # (l, t, r, b) in frame pixels
+    landmarks: np.ndarray      # (68, 2) float32 in frame pixels
+
+
+@dataclass
+class FrameResult:
+    name: str
+    faces: int = 0
+    dropped: int = 0           # found, but thrown away by the crop-area check
+    rotation: int = 0
+    skipped: Optional[str] = None
+    converted: Optional[str] = None
+    times: dict = field(default_factory=dict)
+
+
+def find_rects(img, detector, max_faces):
+    """(rotation, rotated image, rects): the first rotation in which the detector finds a face."""
+    for rot in ROTATIONS:
+        rimg = rotate(img, rot)
+        rects = list(detector.detect(rimg))
+        if rects:
+            return rot, rimg, rects[:max_faces] if max_faces else rects
+    return 0, img, []
+
+
+def find_faces(img, rot, rimg, rects, landmarker, detector, second_pass):
+    """Landmarks of each rect (found in the rotated image), mapped back to the frame."""
+    lmrks = landmarker.landmarks(rimg, rects)
+    if second_pass:
+        lmrks = [landmarker.second_pass(rimg, lm, detector) for lm in lmrks]
+    return [Face(unrotate_rect(r, rot, img.shape), unrotate_points(lm, rot, img.shape))
+            for r, lm in zip(rects, lmrks)]
+
+
+def _polygon_area(pts):
+    x, y = pts[:, 0], pts[:, 1]
+    return 0.5 * abs(float(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1))))
+
+
+_FACE_NAME = re.compile(r"^(?P<stem>.+)_(?P<idx>\d+)\.jpg$", re.IGNORECASE)
+
+
+def face_file_stem(name):
+    """The frame stem of a face file named `<stem>_<i>.jpg` (None for other names)."""
+    m = _FACE_NAME.match(name)
+    return m.group("stem") if m else None
+
+
+def remove_faces_of(output_dir, stem):
+    for p in Path(output_dir).glob(f"{glob_escape(stem)}_*.jpg"):
+        if face_file_stem(p.name) == stem:
+            p.unlink()
+
+
+def glob_escape(text):
+    return re.sub(r"([\[\]*?])", r"[\1]", text)
+
+
+def write_faces(path, img, faces, cfg, manual=False):
+    """The final stage: align and save each face as `<stem>_<i>.jpg`, and the debug frame. Returns (kept, dropped).
+
+    Automatic faces whose aligned crop covers more than 4x the detector rect are dropped for face types up to
+    full_face_no_align (a rect around something that is not a face gives wild landmarks), as the original.
+    """
+    path = Path(path)
+    out_dir = Path(cfg.output_dir)
+    face_type = FaceType(cfg.face_type)
+    size = cfg.image_size
+    if cfg.replace_existing:
+        remove_faces_of(out_dir, path.stem)
+    debug = img.copy() if cfg.debug_dir else None
+    kept = dropped = 0
+    for face in faces:
+        lmrks = np.asarray(face.landmarks, np.float32)
+        rect = np.array([int(round(v)) for v in face.rect], np.int64)
+        if face_type == FaceType.MARK_ONLY:
+            mat, face_img, face_lmrks = None, img, lmrks
+        else:
+            mat = LandmarksProcessor.get_transform_mat(lmrks, size, face_type)
+            # The original meant LANCZOS4 but passed the flag as `dst`, so it got bilinear (reference §12 item 1).
+            face_img = cv2.warpAffine(img, mat, (size, size), flags=cv2.INTER_LANCZOS4)
+            face_lmrks = LandmarksProcessor.transform_points(lmrks, mat)
+            if not manual and face_type <= FaceType.FULL_NO_ALIGN:
+                s = size - 1
+                quad = LandmarksProcessor.transform_points(np.float32([(0, 0), (0, s), (s, s), (s, 0)]), mat, True)
+                l, t, r, b = rect
+                if _polygon_area(quad) > 4 * max(1, (r - l) * (b - t)):
+                    dropped += 1
+                    continue
+        DFLJPG.create(out_dir / f"{path.stem}_{kept}.jpg", face_img, quality=cfg.jpeg_quality,
+                      face_type=FaceType.toString(face_type), landmarks=face_lmrks.tolist(),
+                      source_filename=path.name, source_rect=rect, source_landmarks=lmrks.tolist(),
+                      image_to_face_mat=mat)
+        if debug is not None:
+            # mark_only has no crop of its own: the debug quad shows where a full face would be.
+            quad_type = FaceType.FULL if face_type == FaceType.MARK_ONLY else face_type
+            LandmarksProcessor.draw_rect_landmarks(debug, rect, lmrks, quad_type, size, transparent_mask=True)
+        kept += 1
+    if debug is not None:
+        cv2_imwrite(Path(cfg.debug_dir) / f"{path.stem}.jpg", debug, [int(cv2.IMWRITE_JPEG_QUALITY),
+                                                                         DEBUG_JPEG_QUALITY])
+    return kept, dropped
+
+
+class FrameExtractor:
+    """Detector + landmarker loaded once; `process(path)` runs every stage on one frame."""
+
+    def __init__(self, cfg):
+        from facelib.detectors import create_detector
+        from facelib.landmarkers import create_landmarker
+        self.cfg = cfg
+        self.detector = create_detector(cfg.detector)
+        self.landmarker = create_landmarker(cfg.landmarker)
+
+    def process(self, path):
+        path = Path(path)
+        res = FrameResult(path.name)
+        t0 = time.perf_counter()
+        frame = read_frame(path)
+        t1 = time.perf_counter()
+        res.times["read"] = t1 - t0
+        res.converted, res.skipped = frame.converted, frame.skipped
+        if frame.img is None:
+            return res
+        img = frame.img
+        rot, rimg, rects = find_rects(img, self.detector, self.cfg.max_faces)
+        t2 = time.perf_counter()
+        faces = find_faces(img, rot, rimg, rects, self.landmarker, self.detector, self.cfg.second_pass) if rects \
+            else []
+        t3 = time.perf_counter()
+        res.faces, res.dropped = write_faces(path, img, faces, self.cfg)
+        res.rotation = rot
+        res.times.update(detect=t2 - t1, landmarks=t3 - t2, final=time.perf_counter() - t3)
+        return res
+
+
+# ---- worker-process side: one FrameExtractor per process, built by the pool initializer ---------------------------
+_worker = {}
+
+
+def init_worker(cfg, threads=None, gpu_queue=None):
+    """Pool initializer: limit the process's threads (so N workers share the cores instead of fighting over them),
+    pick its GPU (one per worker; none when the queue is None), then load the models once."""
+    import os
+    if threads:
+        for var in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS"):
+            os.environ[var] = str(threads)
+        os.environ["TF_NUM_INTEROP_THREADS"] = "1"
+        cv2.setNumThreads(threads)
+    # Set before TensorFlow loads: CPU workers must not each grab every GPU.
+    os.environ["CUDA_VISIBLE_DEVICES"] = "-1" if gpu_queue is None else str(gpu_queue.get())
+    _worker["extractor"] = FrameExtractor(cfg)
+
+
+def process_batch(paths):
+    ex = _worker["extractor"]
+    return [ex.process(p) for p in paths]

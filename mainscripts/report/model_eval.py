@@ -1,0 +1,60 @@
+"""Model part of the report: SSIM and PSNR of the model's dst->dst reconstruction of aligned faces."""
+import cv2
+import numpy as np
+
+from core import interact
+from core.errors import UserError
+from facelib import LandmarksProcessor
+from mainscripts.report import metrics
+
+
+def find_models(model_dir):
+    """[(model class, model name)] of the models saved in a folder, newest first."""
+    from models import list_models
+    from models.model_files import list_model_names
+    return [(cls, name) for cls in list_models() for name in list_model_names(model_dir, cls)]
+
+
+def choose_model(model_dir, model_class=None, model_name=None):
+    found = find_models(model_dir)
+    if model_class:
+        found = [(c, n) for c, n in found if c == model_class]
+    if model_name:
+        found = [(c, n) for c, n in found if n == model_name]
+    if not found:
+        raise UserError(f"{model_dir}: no trained model found"
+                        + (f" of class {model_class}" if model_class else "")
+                        + (f" named {model_name}" if model_name else "") + " — train one first or leave --model-dir out")
+    if len(found) == 1:
+        return found[0]
+    labels = [f"{n} ({c})" for c, n in found]
+    picked = interact.choice("Model to evaluate", labels, 0, help_message="The report evaluates one model.")
+    return found[labels.index(picked)]
+
+
+def model_crop(face, resolution, face_type):
+    """The aligned face re-cut to the model's face type and resolution, float32 BGR 0..1."""
+    mat = LandmarksProcessor.get_transform_mat(face.get_landmarks(), resolution, face_type)
+    img = face.get_img().astype(np.float32) / 255.0
+    return np.clip(cv2.warpAffine(img, mat, (resolution, resolution), flags=cv2.INTER_CUBIC), 0.0, 1.0)
+
+
+def evaluate(model_dir, faces, model_class=None, model_name=None, batch=4):
+    """{model, iter, faces, ssim, psnr, per_face} of dst->dst reconstructions of `faces` [(path, DFLJPG)]."""
+    from models import import_model
+    cls_name, name = choose_model(model_dir, model_class, model_name)
+    model = import_model(cls_name)(model_dir, is_training=False, force_model_name=name, silent_start=True)
+    res, ft = int(model.resolution), model.face_type
+    per_face = []
+    for s in range(0, len(faces), batch):
+        part = faces[s:s + batch]
+        x = np.stack([model_crop(f, res, ft) for _, f in part])
+        pad = np.concatenate([x, np.repeat(x[-1:], batch - len(x), axis=0)]) if len(x) < batch else x
+        rec = model.ae_view(pad, pad)[1][:len(x)]
+        for (path, _), a, b in zip(part, x, rec):
+            per_face.append({"aligned": path.name, "ssim": metrics.ssim(a, b), "psnr": metrics.psnr(a, b)})
+    model.finalize()
+    return {"model": f"{name}_{cls_name}", "iter": int(model.get_iter()), "faces": len(per_face),
+            "ssim": float(np.mean([r["ssim"] for r in per_face])) if per_face else None,
+            "psnr": float(np.mean([r["psnr"] for r in per_face])) if per_face else None,
+            "per_face": per_face}

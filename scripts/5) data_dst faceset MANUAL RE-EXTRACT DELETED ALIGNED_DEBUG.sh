@@ -1,0 +1,3 @@
+#!/usr/bin/env bash
+. "$(dirname "$0")/env.sh"
+"$DFL_PYTHON" "$DFL_MAIN" extract --input-dir "$DFL_WORKSPACE/data_dst" --output-dir "$DFL_WORKSPACE/data_dst/aligned" --detector manual --max-faces-from-image 0 --output-debug --manual-output-debug-fix "$@"
