@@ -17,7 +17,7 @@ def _require_display():
 
 def run(input_dir):
     folder = FaceFolder(input_dir, show_progress=True)
-    for path, error in folder.skipped[:5]:
+    for _, error in folder.skipped[:5]:
         interact.log_err(f"{error} - skipped")
     if len(folder.skipped) > 5:
         interact.log_err(f"... and {len(folder.skipped) - 5} more files that are not aligned faces - skipped")

@@ -1,10 +1,12 @@
-"""Merge speed (frames/s) on the demo frames: the 60 frames of the eriberto clip, 2 worker processes.
+"""Merge speed (frames/s) on the demo frames: the 60 frames of the eriberto clip (20 with BENCH_QUICK=1), 2 worker
+processes.
 
 Settings measured: overlay + rct + dst mask (the usual), seamless, and overlay with super resolution (Real-ESRGAN
-animevideov3 through ncnn). Baseline in the same run: mode `original` (read, label, write; no compositing).
-The faces' landmarks come from dlib; the model is the deterministic stand-in predictor of the tests (a colour-shifted
-face, resolution 96 like Quick96) unless --model-dir/--model name a trained model, so the figures measure the merger,
-not a network. Run: python bench/bench_merge.py [--workers 2] [--model-dir workspace/model --model Quick96]
+animevideov3 through ncnn, run in the main process). Baseline in the same run: mode `original` (read, label, write;
+no compositing), which includes the same worker start-up. The faces' landmarks come from dlib; the model is the
+deterministic stand-in predictor of the tests (a colour-shifted face, resolution 96 like Quick96) unless
+--model-dir/--model name a trained model, so the figures measure the merger, not a network.
+Run: python bench/bench_merge.py [--workers 2] [--model-dir workspace/model --model Quick96]
 """
 import argparse
 import os
@@ -42,9 +44,12 @@ def main():
     from merger.Predictor import BatchPredictor
     from merger_data import extract_frames, fake_predictor, fake_predictor_batch
 
+    from benchlib import quick, record
+
+    n = 20 if quick() else 60
     tmp = Path(tempfile.mkdtemp(prefix="bench_merge_"))
-    frames_dir = extract_frames(tmp / "data_dst", n=60)
-    lms = clip_landmarks()
+    frames_dir = extract_frames(tmp / "data_dst", n=n)
+    lms = clip_landmarks()[:n]
     frames = [FrameInfo(p, lm) for p, lm in zip(sorted(frames_dir.glob("*.png")), lms)]
     if args.model_dir:
         from mainscripts.Merger import _model_merger_config
@@ -57,8 +62,9 @@ def main():
         predictor, what = BatchPredictor(fake_predictor, size, fake_predictor_batch), "stand-in predictor (96 px)"
     n_faces = sum(len(f.landmarks_list) for f in frames)
     print(f"{len(frames)} frames ({n_faces} faces, 252x188), {args.workers} workers, {what}")
-    for name, settings in SETTINGS:
-        out = tmp / name.split()[0]
+    rates = []
+    for k, (name, settings) in enumerate(SETTINGS):
+        out = tmp / str(k)
         (out / "m").mkdir(parents=True)
         (out / "k").mkdir()
         ctx = MergeContext(frames, predictor, size, out / "m", out / "k")
@@ -66,7 +72,11 @@ def main():
         t = time.perf_counter()
         summary = merge_all(ctx, cfg, args.workers)
         dt = time.perf_counter() - t
-        print(f"{name:40s} {len(frames) / dt:6.2f} frames/s ({dt:.1f} s; {summary.line()})")
+        rates.append(len(frames) / dt)
+        print(f"{name:40s} {rates[-1]:6.2f} frames/s ({dt:.1f} s; {summary.line()})")
+    for (name, _), rate in zip(SETTINGS[1:], rates[1:]):
+        record("merge", f"frames/s, {name}", rate, "frames/s", SETTINGS[0][0], rates[0],
+               f"{len(frames)} frames, {args.workers} workers, {what}")
 
 
 if __name__ == "__main__":

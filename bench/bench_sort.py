@@ -1,18 +1,23 @@
 """Seconds per 1,000 faces for every sort method, on 2 worker processes (the CPU this project targets).
 
-The faces of --faces (default: the original's 22 aligned faces beside a development checkout) are replicated to
---count files; each method sorts a fresh copy (copying is not timed; process start-up is). The in-run baseline is
-the time to just read and decode the same faces once in one process.
+The faces of --faces (default: the original's 22 aligned faces beside a development checkout, else faces made from
+tests/data photos) are replicated to --count files; each method sorts a fresh copy (copying is not timed; process
+start-up is). Wall time and CPU time (this process and its workers) are printed: on a shared machine the CPU time is
+the steadier figure. The in-run baseline is the time to just read and decode the same faces once in one process.
+Then absdiff's peak memory (NumPy/Python allocations, tracemalloc) at --count and 3 x --count faces shows that it
+grows with N, not N x N.
 
     python bench/bench_sort.py [--faces DIR] [--count 1000] [--workers 2] [--methods blur,hist,...]
 """
 import argparse
 import contextlib
 import io
+import os
 import shutil
 import sys
 import tempfile
 import time
+import tracemalloc
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,17 +39,49 @@ def replicate(src, dst, count):
         shutil.copy(faces[i % len(faces)], dst / f"{i:05d}_{faces[i % len(faces)].name}")
 
 
+def default_faces(work):
+    if DEFAULT_FACES.is_dir():
+        return DEFAULT_FACES
+    sys.path.insert(0, str(ROOT / "tests"))
+    from faceset_fixtures import make_aligned_faces
+    make_aligned_faces(work / "made", size=256)
+    return work / "made"
+
+
+def clock():
+    """(wall, CPU of this process and of its finished workers) in seconds."""
+    t = os.times()
+    return time.perf_counter(), t.user + t.system + t.children_user + t.children_system
+
+
+def timed(fn):
+    w0, c0 = clock()
+    fn()
+    w1, c1 = clock()
+    return w1 - w0, c1 - c0
+
+
 def baseline(folder):
     from core.dflimg import DFLJPG
-    t = time.perf_counter()
-    for p in sorted(folder.glob("*.jpg")):
-        DFLJPG.load(p).get_img()
-    return time.perf_counter() - t
+    return timed(lambda: [DFLJPG.load(p).get_img() for p in sorted(folder.glob("*.jpg"))])
+
+
+def absdiff_peak_mb(faces, tmp, count, workers):
+    work = Path(tmp) / "mem" / "aligned"
+    shutil.rmtree(work.parent, ignore_errors=True)
+    replicate(faces, work, count)
+    tracemalloc.start()
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            sorter.run(work, registry.resolve("absdiff"), ANSWERS, workers=workers)
+        return tracemalloc.get_traced_memory()[1] / 1e6
+    finally:
+        tracemalloc.stop()
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--faces", type=Path, default=DEFAULT_FACES)
+    ap.add_argument("--faces", type=Path)
     ap.add_argument("--count", type=int, default=1000)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--methods", default=",".join(registry.names()))
@@ -52,22 +89,27 @@ def main():
     interact.set_non_interactive(True)
 
     with tempfile.TemporaryDirectory() as tmp:
+        faces = args.faces or default_faces(Path(tmp))
         master = Path(tmp) / "master"
-        replicate(args.faces, master, args.count)
+        replicate(faces, master, args.count)
         per_k = 1000.0 / args.count
-        base = baseline(master)
-        print(f"{args.count} faces from {args.faces}, {args.workers} workers")
-        print(f"{'baseline: read + decode, 1 process':<40} {base * per_k:8.2f} s / 1000 faces")
+        print(f"{args.count} faces from {faces}, {args.workers} workers; seconds per 1000 faces")
+        print(f"{'':<40} {'wall':>8} {'CPU':>8}")
+        wall, cpu = baseline(master)
+        print(f"{'baseline: read + decode, 1 process':<40} {wall * per_k:8.2f} {cpu * per_k:8.2f}")
         for name in args.methods.split(","):
             method = registry.resolve(name)
             work = Path(tmp) / "run" / "aligned"
             shutil.rmtree(work.parent, ignore_errors=True)
             shutil.copytree(master, work)
-            t = time.perf_counter()
             with contextlib.redirect_stdout(io.StringIO()):
-                sorter.run(work, method, ANSWERS, workers=args.workers)
-            dt = time.perf_counter() - t
-            print(f"[{method.number:2d}] {method.name:<35} {dt * per_k:8.2f} s / 1000 faces", flush=True)
+                wall, cpu = timed(lambda: sorter.run(work, method, ANSWERS, workers=args.workers))
+            print(f"[{method.number:2d}] {method.name:<35} {wall * per_k:8.2f} {cpu * per_k:8.2f}", flush=True)
+        if "absdiff" in args.methods.split(","):
+            for n in (args.count, 3 * args.count):
+                mb = absdiff_peak_mb(faces, tmp, n, args.workers)
+                print(f"absdiff peak memory, {n} faces: {mb:7.1f} MB = {mb * 1e3 / n:5.1f} KB per face "
+                      f"(an N x N float32 table alone: {n * n * 4 / 1e6:7.1f} MB)", flush=True)
 
 
 if __name__ == "__main__":

@@ -86,8 +86,10 @@ class XSegNet:
     def _runner(self):
         if self._run is None:
             fmt = config.data_format()
+            res = self.resolution
 
-            @tf.function
+            # Any batch size in one trace (the last chunk of a folder is smaller).
+            @tf.function(input_signature=[tf.TensorSpec([None, res, res, 3], tf.float32)])
             def run(x):
                 with config.use_data_format(fmt):
                     if fmt == "NCHW":

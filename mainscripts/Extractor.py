@@ -4,6 +4,7 @@ start again), the worker pool, the manual passes and the closing summary. The pe
 import dataclasses
 import math
 import multiprocessing as mp
+import os
 from pathlib import Path
 
 from core import interact
@@ -18,7 +19,6 @@ from mainscripts.extract.stages import ExtractConfig, face_file_stem, init_worke
 
 RESUME_BACK = 128            # faces re-extracted when continuing, as the original
 MAX_BATCH = 8                # frames per worker task: fewer round trips, still an even spread
-TF_MODELS = {"mt", "s3fd", "fan2d", "fan3d"}   # run through TensorFlow, so they can use a GPU
 
 
 def extract(input_dir, output_dir, face_type=None, max_faces_from_image=None, image_size=None, jpeg_quality=None,
@@ -69,10 +69,10 @@ def extract(input_dir, output_dir, face_type=None, max_faces_from_image=None, im
     if cfg.debug_dir:
         debug_dir.mkdir(parents=True, exist_ok=True)
 
+    gpus = _ask_gpus(cfg, cpu_only, force_gpu_idxs, only_one=manual)
     if manual:
-        _manual(frames, cfg, summary, manual_window_size)
+        _manual(frames, cfg, summary, manual_window_size, gpus)
     else:
-        gpus = _ask_gpus(cfg, cpu_only, force_gpu_idxs)
         no_face = _auto(frames, cfg, summary, gpus, workers)
         if manual_fix:
             if no_face:
@@ -80,7 +80,7 @@ def extract(input_dir, output_dir, face_type=None, max_faces_from_image=None, im
                 fix_cfg = dataclasses.replace(cfg, replace_existing=True)
                 summary.add("frames with no face", -len(no_face))
                 summary.add("frames", -len(no_face))
-                _manual(no_face, fix_cfg, summary, manual_window_size)
+                _manual(no_face, fix_cfg, summary, manual_window_size, gpus[:1])
             else:
                 interact.log_info("All faces are detected, manual fix not needed.")
     summary.print()
@@ -136,7 +136,7 @@ def _wipe(output_dir, existing, debug_dir, delete_existing):
 def _ask_settings(frames, output_dir, debug_dir, defaults, replace, face_type, max_faces, image_size, jpeg_quality,
                   detector, landmarker, output_debug, manual_fix):
     from facelib.detectors import DEFAULT_DETECTOR, DETECTOR_NAMES, available_detectors
-    from facelib.landmarkers import LANDMARKER_NAMES
+    from facelib.landmarkers import LANDMARKER_NAMES, available_landmarkers
 
     code = opts.FACE_TYPE.ask(opts.face_type_code(face_type), defaults.get("face_type"))
     ft = opts.face_type_from_code(code)
@@ -159,6 +159,7 @@ def _ask_settings(frames, output_dir, debug_dir, defaults, replace, face_type, m
     lmk = _choose("Landmarks", LANDMARKER_NAMES, LANDMARKER_NAMES, 0, landmarker,
                   "dlib68: dlib's 68-point model (non-commercial weights). fan2d / fan3d: the original's FAN "
                   "(need _internal/2DFAN.npy / 3DFAN.npy).")
+    _require_weights(det, available, lmk, available_landmarkers())
     if manual_fix and det == "manual":
         raise UserError("--manual-fix fixes what an automatic detector missed: choose an automatic detector, "
                         "or use the manual detector alone")
@@ -169,6 +170,16 @@ def _ask_settings(frames, output_dir, debug_dir, defaults, replace, face_type, m
     return cfg, det == "manual"
 
 
+def _require_weights(det, available, lmk, available_lmk):
+    """Stop before any work when a chosen model's weights are missing (creating it raises the one-line error)."""
+    from facelib.detectors import create_detector
+    from facelib.landmarkers import create_landmarker
+    if det not in available:
+        create_detector(det)
+    if lmk not in available_lmk:
+        create_landmarker(lmk)
+
+
 def _choose(prompt, names, labels, default_index, value, help_message):
     if value is None and interact.is_interactive():
         for i, label in enumerate(labels):
@@ -176,16 +187,16 @@ def _choose(prompt, names, labels, default_index, value, help_message):
     return interact.choice(prompt, list(names), default_index, help_message, value)
 
 
-def _ask_gpus(cfg, cpu_only, force_gpu_idxs):
-    """GPU indexes for the TensorFlow models (one worker each), [] for the CPU."""
-    if not ({cfg.detector, cfg.landmarker} & TF_MODELS):
+def _ask_gpus(cfg, cpu_only, force_gpu_idxs, only_one=False):
+    """GPU indexes for the TensorFlow models (one worker each; one for the manual window), [] for the CPU."""
+    if not cfg.uses_tensorflow:
         if force_gpu_idxs:
             interact.log_info(f"{cfg.detector} and {cfg.landmarker} run on the CPU: --force-gpu-idxs is not used")
         return []
     if cpu_only:
         return []
     from core.leras.device import ask_choose_device_idxs
-    return ask_choose_device_idxs(suggest_all_gpu=True, value=force_gpu_idxs)
+    return ask_choose_device_idxs(choose_only_one=only_one, suggest_all_gpu=not only_one, value=force_gpu_idxs)
 
 
 # ---- automatic pass ---------------------------------------------------------------------------------------------
@@ -196,7 +207,7 @@ def plan_workers(cfg, gpus, workers, n_frames):
         n = workers
     elif gpus:
         n = len(gpus)
-    elif {cfg.detector, cfg.landmarker} & TF_MODELS:
+    elif cfg.uses_tensorflow:
         n = max(1, min(8, cpus // 2))   # a TensorFlow model per worker: memory, not cores, is the limit
     else:
         n = cpus
@@ -251,13 +262,16 @@ def _auto(frames, cfg, summary, gpus, workers):
 
 
 # ---- manual pass ------------------------------------------------------------------------------------------------
-def _manual(frames, cfg, summary, window_size):
+def _manual(frames, cfg, summary, window_size, gpus):
     from facelib.detectors import DEFAULT_DETECTOR, create_detector
     from facelib.landmarkers import create_landmarker
     from mainscripts.ManualExtractor import run_manual_pass
     from mainscripts.extract.frames import read_frame
 
     window_size = interact.input_int("Manual window size", 1368, valid_range=(320, 8192), value=window_size)
+    if cfg.uses_tensorflow:
+        # The window's landmarker runs in this process: show TensorFlow only the chosen GPU (or none).
+        os.environ["CUDA_VISIBLE_DEVICES"] = str(gpus[0]) if gpus else "-1"
     landmarker = create_landmarker(cfg.landmarker)
     # The manual detector has no network; the accuracy pass re-detects on the aligned crop with the default one.
     detector = create_detector(DEFAULT_DETECTOR)

@@ -335,6 +335,9 @@ def run_interactive(ctx, cfg, session_path):
     window = make_window(controller)
     window.show()
     app.exec_()
+    # Destroy the window while the application still exists (a QApplication made here is freed on return).
+    from PyQt5 import sip
+    sip.delete(window)
     done = sum(controller.done)
     interact.log_info(f"Merged {done} of {len(controller.done)} frames; session saved to {session_path}.")
     return 0

@@ -17,3 +17,5 @@ step "2) extract images from video data_src" --fps 0 --output-ext png
 step "3) extract images from video data_dst FULL FPS" --output-ext png
 step "4) data_src faceset extract" --detector centerface --face-type wf
 step "5) data_dst faceset extract" --detector centerface --face-type wf
+step "7) merge Quick96" --interactive n
+step "8) merged to mp4"

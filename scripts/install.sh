@@ -20,11 +20,13 @@ PY="${DFL_BOOTSTRAP_PYTHON:-python3.11}"
 # Python 3.11 with venv, and the libraries the Qt inside the PyQt5 wheel loads (GL, fonts, X11/xcb for windows).
 QT_DEBS="libgl1 libegl1 libglib2.0-0 libfontconfig1 libdbus-1-3 libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1
  libxcb-xinerama0 libxcb-image0 libxcb-render-util0 libxcb-shape0"
+# Debian chromium renders report.html in the report tests (headless screenshot).
+TEST_DEBS="chromium"
 PY_DEBS=""
 if ! "$PY" -c "import venv, ensurepip" >/dev/null 2>&1; then PY_DEBS="python3.11 python3.11-venv"; fi
 if command -v dpkg-query >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
   missing=""
-  for p in $PY_DEBS $QT_DEBS; do
+  for p in $PY_DEBS $QT_DEBS $TEST_DEBS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
   done
   if [ -n "$missing" ]; then

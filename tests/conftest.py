@@ -43,3 +43,12 @@ def compat_copy(compat_dir, tmp_path):
             p.chmod(0o644 if p.is_file() else 0o755)
         return dst
     return _copy
+
+
+@pytest.fixture(scope="session")
+def qapp():
+    """One QApplication for the whole session (offscreen). A QApplication made in a test and collected at its end
+    goes before that test's windows are deleted (locals are freed in order), and Qt then deletes widgets under a
+    dead application; keeping one alive avoids that and the cost of re-creating it."""
+    from PyQt5 import QtWidgets
+    return QtWidgets.QApplication.instance() or QtWidgets.QApplication([])

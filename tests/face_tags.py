@@ -15,21 +15,26 @@ import numpy as np
 ANGLE_TO_ROT90 = {0: 0, 90: -1, 180: 2, 270: 1}
 
 
-def tagged_photos(data_dir):
-    """[(name, upright BGR image, [(x, y, w, h), ...])] for every photo in index.xml with tagged faces."""
+def upright_photos(data_dir):
+    """[(name, upright BGR image, [(x, y, w, h), ...] tagged faces, maybe none)] for every photo of index.xml."""
     out = []
     for index in sorted(Path(data_dir).rglob("index.xml")):
         for image in ET.parse(index).getroot().iter("image"):
+            path = index.parent / image.get("file")
+            if path.suffix.lower() != ".jpg" or not path.is_file():
+                continue
             areas = [tuple(int(v) for v in value.get("area").split())
                      for option in image.iter("option") if option.get("name") == "People"
                      for value in option.iter("value") if value.get("area")]
-            path = index.parent / image.get("file")
-            if not areas or not path.is_file():
-                continue
             img = cv2.imread(str(path))
             img = np.ascontiguousarray(np.rot90(img, ANGLE_TO_ROT90[int(image.get("angle", 0))]))
             out.append((path.stem, img, areas))
     return out
+
+
+def tagged_photos(data_dir):
+    """The photos of `upright_photos` that have tagged faces."""
+    return [p for p in upright_photos(data_dir) if p[2]]
 
 
 def is_found(area, boxes):

@@ -6,6 +6,7 @@ import pytest
 from skimage import data as skdata
 
 from core.errors import UserError
+from core.leras import config
 from core.leras import weights as leras_weights
 from face_tags import is_found, recall, rotate_area, tagged_photos
 from facelib import internal_weights
@@ -38,7 +39,7 @@ def no_face_images():
     return {"chelsea": skdata.chelsea()[:, :, ::-1].copy(), "coffee": skdata.coffee()[:, :, ::-1].copy()}
 
 
-# --- registries ---------------------------------------------------------------------------------------------------
+# --- registries -----------------------------------------------------------------------------------------------------
 
 def test_registry_names_and_missing_weights(monkeypatch, tmp_path):
     assert D.DETECTOR_NAMES == ["centerface", "mt", "s3fd", "manual"]
@@ -102,7 +103,7 @@ def test_detect_output_contract(centerface, photos):
     assert centerface.detect(np.zeros((64, 80, 3), np.uint8)) == []
 
 
-# --- box post-processing and NMS -----------------------------------------------------------------------------------
+# --- box post-processing and NMS ------------------------------------------------------------------------------------
 
 def test_finalize_drops_small_extends_chin_sorts_by_area():
     raw = [(10, 10, 49, 100), (0, 0, 50, 60), (100, 100, 300, 300), (5, 5, 100, 44.9)]
@@ -119,12 +120,21 @@ def test_network_input_size_is_the_originals_rule():
     assert boxes.network_input_size(100, 60)[:2] == (38, 64)
 
 
+def test_is_upright_by_keypoints():
+    kp = np.array([[40, 40], [60, 40], [50, 55], [42, 70], [58, 70]], np.float64)   # eyes, nose, mouth corners
+    assert boxes.is_upright(kp)
+    tilted = (kp - 50) @ np.array([[np.cos(0.6), -np.sin(0.6)], [np.sin(0.6), np.cos(0.6)]]).T + 50   # ~34 deg
+    assert boxes.is_upright(tilted)
+    assert not boxes.is_upright(kp[:, ::-1])              # lying on its side
+    assert not boxes.is_upright(np.c_[kp[:, 0], 100 - kp[:, 1]])   # upside down
+
+
 def test_nms_keeps_best_of_overlapping():
     dets = np.array([[0, 0, 10, 10, 0.6], [1, 1, 11, 11, 0.9], [50, 50, 60, 60, 0.7]], np.float64)
     assert boxes.nms(dets, 0.3) == [1, 2]
 
 
-# --- S3FD --------------------------------------------------------------------------------------------------------------
+# --- S3FD -----------------------------------------------------------------------------------------------------------
 
 def s3fd_expected_keys():
     """The original's S3FD.npy keys (`S3FDExtractor.py` attribute names): 19 convs, 3 L2Norms, 6 conf+loc heads."""
@@ -161,7 +171,8 @@ def test_s3fd_synthetic_weights_load_and_forward(tmp_path):
     loaded = det.model.get_weights_dict()
     for key in ("conv1_1/weight:0", "fc6/bias:0", "conv7_2_mbox_loc/weight:0", "conv5_3_norm/weight:0"):
         np.testing.assert_array_equal(loaded[key].numpy(), arrays[key])
-    outs = det.forward(np.random.default_rng(1).integers(0, 255, (128, 160, 3)).astype(np.uint8))
+    img = np.random.default_rng(1).integers(0, 255, (128, 160, 3)).astype(np.uint8)
+    outs = det.forward(img)
     # strides 4..32 on 128x160; fc6 (3x3, padding 3, no dilation) grows 4x5 to 8x9; 3x3/2 convs then halve it
     sizes = [(32, 40), (16, 20), (8, 10), (8, 9), (4, 5), (2, 3)]
     assert [o.shape for o in outs] == [s + (c,) for s in sizes for c in (2, 4)]
@@ -169,6 +180,10 @@ def test_s3fd_synthetic_weights_load_and_forward(tmp_path):
         np.testing.assert_allclose(cls.sum(-1), 1.0, rtol=1e-5)
     rects = det.detect(np.random.default_rng(2).integers(0, 255, (200, 300, 3)).astype(np.uint8))
     assert isinstance(rects, list)
+    with config.use_data_format("NCHW"):     # the GPU layout gives the same outputs
+        outs_nchw = s3fd.S3FDDetector(weights_path=tmp_path / "S3FD.npy").forward(img)
+    for a, b in zip(outs, outs_nchw):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
 
 
 def test_s3fd_wrong_shapes_are_a_user_error(tmp_path):
@@ -210,7 +225,7 @@ def test_s3fd_decode_handmade_maps():
     assert final == [(44, 146, 556, 427), (168, 136, 232, 206)]
 
 
-# --- FAN ---------------------------------------------------------------------------------------------------------------
+# --- FAN ------------------------------------------------------------------------------------------------------------
 
 def fan_expected_keys():
     """The original's 2DFAN.npy / 3DFAN.npy keys (`FANExtractor.py`: ConvBlock, HourGlass(256, 4), 4 stacks)."""
@@ -276,6 +291,19 @@ def test_fan_multi_sample_averages_five_shifted_crops():
     np.testing.assert_allclose(multi, single, atol=1e-4)
 
 
+def test_fan_blocks_same_in_both_layouts():
+    import tensorflow as tf
+
+    from facelib.landmarkers.fan_net import ConvBlock, HourGlass
+    x = np.random.default_rng(0).standard_normal((1, 16, 16, 128)).astype(np.float32)
+    block, hourglass = ConvBlock(128, 256), HourGlass(256, 2)
+    a = hourglass(block(tf.constant(x))).numpy()
+    with config.use_data_format("NCHW"):
+        b = hourglass(block(tf.constant(x.transpose(0, 3, 1, 2)))).numpy().transpose(0, 2, 3, 1)
+    assert a.shape == (1, 16, 16, 256)
+    np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
+
+
 def test_fan_decode_synthetic_heatmap():
     maps = np.zeros((68, 64, 64), np.float32)
     rng = np.random.default_rng(0)
@@ -307,7 +335,7 @@ def test_fan_crop_centres_the_box():
     assert edge.shape == (256, 256, 3) and edge[:100, :100].max() == 0
 
 
-# --- dlib68 --------------------------------------------------------------------------------------------------------------
+# --- dlib68 ---------------------------------------------------------------------------------------------------------
 
 def eye_centres(points):
     return points[36:42].mean(0), points[42:48].mean(0)
@@ -343,7 +371,7 @@ def test_dlib68_second_pass_refines_in_place(centerface, dlib68, photos):
     assert dlib68.second_pass(blank, first, centerface) is first
 
 
-# --- MT -----------------------------------------------------------------------------------------------------------------
+# --- MT -------------------------------------------------------------------------------------------------------------
 
 def test_mt_smoke_on_one_photo(photos):
     """One downscaled photo keeps this under ~30 s on 2 cores (TF + Keras import and the first trace dominate)."""

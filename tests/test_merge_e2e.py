@@ -6,8 +6,10 @@ predictor reproducing the original's outputs.
 
 Quick96 is fixed at res 96 with 38 M parameters; the test shrinks it (res 64, dims 16-32) so it trains in seconds.
 """
+import os
 import shutil
 import subprocess
+import sys
 
 import cv2
 import numpy as np
@@ -55,15 +57,20 @@ def merge_args(ws, *extra):
             "tiny", "--cpu-only", *extra]
 
 
-def _video_tags(path):
-    """The container metadata ffmpeg reports for a video (it prints them on stderr)."""
+def _ffmpeg_info(path):
+    """What `ffmpeg -i` prints about a file (streams, container metadata)."""
     import imageio_ffmpeg
-    err = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(path)], capture_output=True,
-                         text=True).stderr
-    return {k.strip(): v.strip() for k, _, v in (line.partition(":") for line in err.splitlines() if ":" in line)}
+    return subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(path)], capture_output=True,
+                          text=True).stderr
 
 
-def test_merge_then_video_on_a_trained_quick96(trained, capsys):
+def _video_tags(path):
+    """The container metadata of a video, as ffmpeg reports them."""
+    lines = _ffmpeg_info(path).splitlines()
+    return {k.strip(): v.strip() for k, _, v in (line.partition(":") for line in lines if ":" in line)}
+
+
+def test_merge_then_video_on_a_trained_quick96(trained, repo_root, capsys):
     import main
     ws, dst = trained, trained / "data_dst"
     capsys.readouterr()
@@ -95,15 +102,31 @@ def test_merge_then_video_on_a_trained_quick96(trained, capsys):
     import imageio_ffmpeg
     assert imageio_ffmpeg.count_frames_and_secs(str(result))[0] == N_FRAMES
 
+    # The `8) merged to ...` launchers, with a reference video that has sound (the demo's data_src.mp4).
+    video_ws = ws / "video_ws"
+    for sub in ("merged", "merged_mask"):
+        shutil.copytree(dst / sub, video_ws / "data_dst" / sub)
+    shutil.copy(repo_root / "workspace" / "data_src.mp4", video_ws / "data_dst.mp4")
+    env = dict(os.environ, DFL_WORKSPACE=str(video_ws), DFL_PYTHON=sys.executable)
+    for launcher, ext in (("8) merged to avi", "avi"), ("8) merged to mov lossless", "mov")):
+        proc = subprocess.run(["bash", str(repo_root / "scripts" / f"{launcher}.sh"), "--non-interactive"], env=env,
+                              capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=300)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        for name, sound in ((f"result.{ext}", True), (f"result_mask.{ext}", False)):
+            path = video_ws / name
+            assert imageio_ffmpeg.count_frames_and_secs(str(path))[0] == N_FRAMES, name
+            assert _video_tags(path).get("comment") == label.COMMENT, name
+            assert ("Audio:" in _ffmpeg_info(path)) == sound, name
 
-def test_interactive_merger_through_the_command(trained):
+
+def test_interactive_merger_through_the_command(trained, qapp):
     """`merge --interactive y`: the window opens on the help screen; Tab, mode 3 (seamless), Shift+. processes
     every frame, Esc saves the session and ends the command."""
     import main
-    from PyQt5 import QtCore, QtWidgets
+    from PyQt5 import QtCore
     from PyQt5.QtTest import QTest
 
-    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
+    app = qapp
     seen = {}
 
     def drive():
@@ -129,6 +152,34 @@ def test_interactive_merger_through_the_command(trained):
     assert len(list((dst / "merged").glob("*.png"))) == N_FRAMES
     assert all(label.is_labelled_png(p) for p in (dst / "merged").glob("*.png"))
     assert (trained / "model" / "tiny_Quick96_merger_session.json").is_file()
+
+
+def test_xseg_mask_mode_with_an_xseg_model_in_the_model_folder(trained, capsys):
+    """An XSeg_256.npy next to the model makes the XSeg mask modes work; this one says 'face' everywhere
+    (output bias +5, sigmoid 0.993), so XSeg-dst covers the same area as the full mask."""
+    import main
+    import tensorflow as tf
+    from core.leras.xseg import XSeg
+    net = XSeg(3, 2, 1, name="XSeg")
+    net.build()
+    w = net.get_weights_dict()
+    w["out_conv/weight:0"].assign(tf.zeros_like(w["out_conv/weight:0"]))
+    w["out_conv/bias:0"].assign(tf.fill(w["out_conv/bias:0"].shape, 5.0))
+    xseg_file = trained / "model" / "XSeg_256.npy"
+    net.save_weights(xseg_file)
+    dst = trained / "data_dst"
+    try:
+        areas = {}
+        for mode in ("7", "0"):
+            assert main.main(merge_args(trained, "--non-interactive", "--interactive", "n", "--workers", "1",
+                                        "--mask-mode", mode)) == 0
+            masks = [cv2.imread(str(dst / "merged_mask" / f"{i:05d}.png"), cv2.IMREAD_GRAYSCALE)
+                     for i in range(1, FACE_FRAMES + 1)]
+            areas[mode] = sum(int((m > 128).sum()) for m in masks)
+        assert "XSeg masks: using" in capsys.readouterr().out
+        assert abs(areas["7"] / areas["0"] - 1) < 0.02
+    finally:
+        xseg_file.unlink()
 
 
 def test_original_model_folder_merges_and_predicts_as_the_original(compat_dir, compat_copy, tmp_path, capsys):

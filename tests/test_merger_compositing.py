@@ -8,7 +8,8 @@ from core.errors import UserError
 from merger import MergeMasked
 from merger.FrameInfo import FrameInfo, compute_motion, load_frame_infos
 from merger.MergerConfig import COLOR_TRANSFER_MODES, MergerConfigMasked
-from merger_data import INPUT_SIZE, fake_predictor, make_workspace
+from merger.Predictor import FacePrediction
+from merger_data import INPUT_SIZE, disk_mask, fake_predictor, make_workspace
 
 R = INPUT_SIZE
 
@@ -80,6 +81,10 @@ def test_learned_masks_follow_the_prediction(scene):
     assert abs(ratio - np.pi * 0.42 ** 2) < 0.04
     _, both = merge(scene, mode="overlay", mask_mode=4, color_transfer_mode="none")
     assert np.allclose(both, learned, atol=1e-5)  # dst-dst mask is all ones
+    _, full = merge(scene, mode="overlay", mask_mode=0, color_transfer_mode="none")
+    for mode in (3, 5):  # learned-dst (all ones) and learned-prd+learned-dst (clipped sum): the whole square
+        assert np.allclose(merge(scene, mode="overlay", mask_mode=mode, color_transfer_mode="none")[1], full,
+                           atol=1e-5), mode
 
 
 def test_erode_shrinks_and_blur_softens_by_measured_amounts(scene):
@@ -147,6 +152,20 @@ def test_xseg_mask_modes_need_a_trained_model(scene):
             merge(scene, mask_mode=m)
 
 
+def test_xseg_mask_modes_combine_the_xseg_masks(scene):
+    """XSeg-prd = left half, XSeg-dst = centred disk of radius 0.3 (256 px masks from the main process)."""
+    cfg = MergerConfigMasked("whole_face")
+    pred = FacePrediction.of(fake_predictor(MergeMasked.face_input(scene["frame"], scene["lm"], cfg, R)))
+    pred.xseg_prd = np.zeros((256, 256, 1), np.float32)
+    pred.xseg_prd[:, :128] = 1
+    pred.xseg_dst = disk_mask(256, 0.3)
+    disk = np.pi * 0.3 ** 2
+    for mode, expected in ((6, 0.5), (7, disk), (8, disk / 2), (9, disk / 2)):  # 9: learned disk 0.42 holds 0.3
+        cfg = MergerConfigMasked("whole_face", mask_mode=mode, color_transfer_mode="none")
+        _, mask = MergeMasked.merge_frame(scene["frame"], [(scene["lm"], pred)], cfg, R)
+        assert abs(face_region(mask, 0.5).sum() / square_area(scene) - expected) < 0.03, mode
+
+
 def test_post_processing_settings_change_the_output(scene):
     base, mask = merge(scene, mask_mode=1)
     region = face_region(mask)
@@ -200,3 +219,40 @@ def test_super_resolution_upscales_prediction(scene):
     assert np.abs(out_sr - out)[face_region(mask)].mean() > 0.003
     raw, _ = merge(scene, mode="raw-predict", mask_mode=0, super_resolution_power=100)
     assert raw.shape == (4 * R, 4 * R, 3)
+
+
+def test_box_sharpen_and_hist_match_settings(scene):
+    base, mask = merge(scene, mask_mode=1)
+    region = face_region(mask)
+    lap = lambda im: np.abs(cv2.Laplacian(cv2.cvtColor(im, cv2.COLOR_BGR2GRAY), cv2.CV_32F))[region].mean()
+    assert lap(merge(scene, mask_mode=1, sharpen_mode=1, blursharpen_amount=50)[0]) > 1.3 * lap(base)
+    # a lower hist-match threshold caps the matched histogram: a darker face
+    bright = merge(scene, mode="hist-match", mask_mode=1, color_transfer_mode="none", hist_match_threshold=255)[0]
+    dark = merge(scene, mode="hist-match", mask_mode=1, color_transfer_mode="none", hist_match_threshold=128)[0]
+    assert dark[region].mean() < bright[region].mean() - 0.05
+    # masked: histograms of the face only; unmasked: of the whole square, here with a black border around the face
+    cfg = MergerConfigMasked("whole_face")
+    bgr, m, dm = fake_predictor(MergeMasked.face_input(scene["frame"], scene["lm"], cfg, R))
+    bgr = bgr * disk_mask(R)
+
+    def hist(masked):
+        cfg = MergerConfigMasked("whole_face", mode="hist-match", mask_mode=2, color_transfer_mode="none",
+                                 masked_hist_match=masked)
+        return MergeMasked.merge_frame(scene["frame"], [(scene["lm"], (bgr, m, dm))], cfg, R)
+    masked, learned = hist(True)
+    inside = face_region(learned)
+    assert np.abs(hist(False)[0] - masked)[inside].mean() > 0.01
+
+
+def test_alpha_export_and_visible_watermark(scene):
+    from merger.output import compose_output
+    img, mask = merge(scene, mask_mode=1)
+    plain = compose_output(img, mask, MergerConfigMasked("whole_face"))
+    rgba = compose_output(img, mask, MergerConfigMasked("whole_face", export_alpha=True))
+    assert plain.shape[2] == 3 and rgba.shape[2] == 4
+    assert np.array_equal(rgba[..., :3], plain)
+    assert np.abs(rgba[..., 3].astype(int) - np.round(mask[..., 0] * 255)).max() <= 1
+    marked = compose_output(img, mask, MergerConfigMasked("whole_face", watermark=True))
+    changed = np.abs(marked.astype(int) - plain).max(-1) > 60
+    h, w = changed.shape
+    assert changed[h * 3 // 4:, w // 2:].sum() > 50 and not changed[:h // 2].any()  # bottom-right corner only

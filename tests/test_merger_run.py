@@ -132,11 +132,11 @@ def _controller(ws, session=True):
     return c
 
 
-def test_interactive_keys_copy_and_process_remaining(workspace):
-    from PyQt5 import QtCore, QtWidgets
+def test_interactive_keys_copy_and_process_remaining(workspace, qapp):
+    from PyQt5 import QtCore
     from PyQt5.QtTest import QTest
     from merger.InteractiveMerger import make_window
-    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
+    app = qapp
     c = _controller(workspace)
     win = make_window(c)
     win.show()
@@ -169,6 +169,64 @@ def test_interactive_keys_copy_and_process_remaining(workspace):
     QTest.keyClick(win, QtCore.Qt.Key_Escape)
     assert c.session_path.is_file()
     assert "synthetic" in label.COMMENT.lower()
+
+
+# The original's key map (reference §7.4): increase / decrease keys per setting; Shift gives steps of 5.
+STEP_KEYS = [("q", "a", "hist_match_threshold"), ("w", "s", "erode_mask_modifier"), ("e", "d", "blur_mask_modifier"),
+             ("r", "f", "motion_blur_power"), ("t", "g", "super_resolution_power"),
+             ("y", "h", "blursharpen_amount"), ("u", "j", "output_face_scale"), ("i", "k", "image_denoise_power"),
+             ("o", "l", "bicubic_degrade_power"), ("p", ";", "color_degrade_power")]
+SHIFT = {";": ":"}
+
+
+def test_every_key_of_the_original_key_map(workspace):
+    c = _controller(workspace, session=False)
+    assert c.show_help
+    c.key("\t")
+    assert not c.show_help
+    for key, mode in zip("`1234567", ("original", "overlay", "hist-match", "seamless", "seamless-hist-match",
+                                      "raw-rgb", "raw-predict", "hist-match-bw")):
+        c.key(key)
+        assert c.cfg().mode == mode, key
+    for inc, dec, name in STEP_KEYS:
+        c.cfg().set(name, 10)
+        seen = []
+        for k in (inc, dec, SHIFT.get(inc, inc.upper()), SHIFT.get(dec, dec.upper())):
+            c.key(k)
+            seen.append(c.cfg().values[name])
+        assert seen == [11, 10, 15, 10], (name, seen)
+        c.cfg().set(name, 0 if name != "hist_match_threshold" else 255)
+    c.cfg().set("hist_match_threshold", 255)
+    c.key("q")
+    assert c.cfg().hist_match_threshold == 255  # clamped to its range
+    cfg = c.cfg()
+    for key, name, before, after in (("z", "masked_hist_match", True, False), ("x", "mask_mode", 1, 2),
+                                     ("c", "color_transfer_mode", "rct", "lct"), ("n", "sharpen_mode", 0, 1)):
+        assert cfg.values[name] == before
+        c.key(key)
+        assert cfg.values[name] == after, key
+    c.key("1")
+    for _ in range(3):
+        c.key(".")
+    assert c.current == 3 and c.done[:3] == [True] * 3
+    c.key(",")
+    assert c.current == 2
+    c.key("<")
+    assert c.current == 0
+    c.key("4")
+    c.key("?")  # the current settings onto every following frame
+    assert all(x.mode == "seamless-hist-match" for x in c.cfgs[1:]) and not any(c.done[1:])
+    for _ in range(5):
+        c.key(".")
+    c.key("2")
+    c.key("M")  # the current settings onto every frame before
+    assert [x.mode for x in c.cfgs[:6]] == ["hist-match"] * 6 and not any(c.done[:5])
+    assert not c.checker
+    c.key("v")
+    assert c.checker and c.picture().shape[2] == 3
+    c.key("=")
+    assert c.zoom == pytest.approx(1.25)
+    assert c.key("\x1b") is False
 
 
 def test_session_save_restore_and_invalidation(workspace):

@@ -344,8 +344,11 @@ def test_absdiff_is_the_greedy_chain_one_row_of_distances_at_a_time(work, monkey
         return real(src1, src2, *args, **kw)
 
     monkeypatch.setattr(cv2, "batchDistance", one_row_only)
+    for name in ("0_broken.jpg", "m_broken.jpg"):   # unreadable files among the faces go to trash
+        (work / name).write_bytes(b"not an image")
     assert sort(work, "absdiff", "--absdiff-similar", similar) == 0
     assert [digest(p) for p in ordered(work)] == expected
+    assert sorted(p.name for p in (work.parent / "aligned_trash").iterdir()) == ["0_broken.jpg", "m_broken.jpg"]
     assert rows and set(rows) == {1}
 
 
@@ -358,6 +361,21 @@ def test_best_faces_keeps_exactly_the_target(work):
     assert len(list(work.glob("*.jpg"))) == 7
     trash = list((work.parent / "aligned_trash").glob("*.jpg"))
     assert len(trash) == n - 7 and not stale.exists()      # the trash is emptied first, as the original
+
+
+def test_menu_best_faces_asks_the_target_count(work, monkeypatch, capsys):
+    """A user at a terminal: the menu (original numbering), then the target-count prompt."""
+    from core import interact
+
+    n = len(list(work.glob("*.jpg")))
+    typed = iter(["13", "9"])
+    monkeypatch.setattr(interact, "is_interactive", lambda: True)
+    monkeypatch.setattr("builtins.input", lambda text="": next(typed))
+    assert run_main(["sort", "--input-dir", str(work), "--workers", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "[0] blur" in out and "[13] best faces" in out and "[15] identity" in out
+    assert len(list(work.glob("*.jpg"))) == 9
+    assert len(list((work.parent / "aligned_trash").glob("*.jpg"))) == n - 9
 
 
 def test_best_faces_with_a_target_above_the_count_keeps_all(work):

@@ -135,7 +135,7 @@ def test_quick96_launchers_learn_on_real_faces_headless_then_with_the_window(fac
     names, losses = _csv(model / "new_Quick96_loss.csv")
     assert names == ["src_loss", "dst_loss"] and losses.shape == (16, 2)
     first, last = losses[:4].mean(axis=0), losses[-4:].mean(axis=0)
-    assert (last < first * 0.95).all(), (first, last)
+    assert (last < first * 0.9).all(), (first, last)
     assert cv2.imread(str(model / "new_Quick96_preview.jpg")).shape[1] == 5 * 96
     assert "Reached target iteration" in r.stdout and "Training stopped at iteration 16" in r.stdout
 

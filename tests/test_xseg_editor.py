@@ -19,9 +19,15 @@ SIZE = 128
 ORIGINAL_LABELLED = {"anne_helene_0.jpg", "grace_hopper_0.jpg", "jesper_2_0.jpg"}
 
 
-@pytest.fixture(scope="module")
-def qapp():
-    return QApplication.instance() or QApplication([])
+@pytest.fixture(autouse=True)
+def close_windows(qapp):
+    """A failing test leaves no editor window open for the next one."""
+    yield
+    for w in qapp.topLevelWidgets():
+        if isinstance(w, EditorWindow):
+            w.close()
+            w.deleteLater()
+    qapp.processEvents()
 
 
 @pytest.fixture
@@ -371,11 +377,18 @@ def test_cli_errors(tmp_path, capsys):
 
 def test_cli_opens_the_window_and_reports(qapp, faces, capsys):
     def draw_then_close():
-        w = next(x for x in qapp.topLevelWidgets() if isinstance(x, EditorWindow))
+        w = next(x for x in qapp.topLevelWidgets() if isinstance(x, EditorWindow) and x.folder.dir == faces)
         draw(w, SQUARE)
         w.close()
     QTimer.singleShot(0, draw_then_close)
-    assert main.main(["xseg", "editor", "--input-dir", str(faces)]) == 0
+    guard = QTimer()                                  # a failing draw must not hang the run
+    guard.setSingleShot(True)
+    guard.timeout.connect(qapp.quit)
+    guard.start(20000)
+    try:
+        assert main.main(["xseg", "editor", "--input-dir", str(faces)]) == 0
+    finally:
+        guard.stop()
     assert "1 of 4 faces labelled" in capsys.readouterr().out
 
 

@@ -15,9 +15,9 @@ from core.errors import UserError
 from facelib.landmarkers.base import Landmarker
 
 PREDICTOR_FILE = "shape_predictor_68_face_landmarks.dat"
-# Our box -> dlib frontal-detector box: centre shift (x, y) and side, in units of the box's mean side (w + h) / 2.
-# Median over the faces of the test photos and demo frames found by both (see bench/bench_detect.py --fit-dlib-box).
-DLIB_BOX_SHIFT = (0.0, 0.01)
+# Our box -> dlib frontal-detector box: a square on the same centre, side in units of the box's mean side (w + h) / 2.
+# Median over 26 faces of the test photos, stills and demo frames found by both (bench/bench_detect.py
+# --fit-dlib-box): side 0.855; the centre shifts (x -0.02, y +0.00) are within noise, so the square stays centred.
 DLIB_BOX_SIDE = 0.86
 
 
@@ -39,9 +39,8 @@ def _load_predictor(path):
 def dlib_box(rect):
     """(l, t, r, b) in our convention -> the square (l, t, r, b) dlib's predictor expects."""
     l, t, r, b = (float(v) for v in rect)
-    s = ((r - l) + (b - t)) / 2
-    cx, cy = (l + r) / 2 + DLIB_BOX_SHIFT[0] * s, (t + b) / 2 + DLIB_BOX_SHIFT[1] * s
-    half = DLIB_BOX_SIDE * s / 2
+    cx, cy = (l + r) / 2, (t + b) / 2
+    half = DLIB_BOX_SIDE * ((r - l) + (b - t)) / 4
     return tuple(int(round(v)) for v in (cx - half, cy - half, cx + half, cy + half))
 
 

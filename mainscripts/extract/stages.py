@@ -17,6 +17,7 @@ from facelib.FaceType import FaceType
 from mainscripts.extract.frames import ROTATIONS, read_frame, rotate, unrotate_points, unrotate_rect
 
 DEBUG_JPEG_QUALITY = 50
+TF_MODELS = {"mt", "s3fd", "fan2d", "fan3d"}   # run through TensorFlow, so they can use a GPU
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,10 @@ class ExtractConfig:
     debug_dir: Optional[str]
     second_pass: bool = True
     replace_existing: bool = False    # delete a frame's older faces before writing its new ones (resume, fixes)
+
+    @property
+    def uses_tensorflow(self):
+        return bool({self.detector, self.landmarker} & TF_MODELS)
 
 
 @dataclass
@@ -184,8 +189,9 @@ def init_worker(cfg, threads=None, gpu_queue=None):
             os.environ[var] = str(threads)
         os.environ["TF_NUM_INTEROP_THREADS"] = "1"
         cv2.setNumThreads(threads)
-    # Set before TensorFlow loads: CPU workers must not each grab every GPU.
-    os.environ["CUDA_VISIBLE_DEVICES"] = "-1" if gpu_queue is None else str(gpu_queue.get())
+    if cfg.uses_tensorflow:
+        # Set before TensorFlow loads: CPU workers must not each grab every GPU.
+        os.environ["CUDA_VISIBLE_DEVICES"] = "-1" if gpu_queue is None else str(gpu_queue.get())
     _worker["extractor"] = FrameExtractor(cfg)
 
 

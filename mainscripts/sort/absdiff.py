@@ -8,8 +8,9 @@ import cv2
 import numpy as np
 
 from core import interact
+from core.workers import map_items
 from mainscripts.sort.chain import greedy_chain
-from mainscripts.sort.faces import compute, read_image, split_missing
+from mainscripts.sort.faces import read_image, split_missing
 from mainscripts.sort.options import OPTIONS
 
 SIZE = 64
@@ -25,13 +26,30 @@ def small_image(path):
 def sort_by_absdiff(ctx):
     similar = OPTIONS["absdiff_similar"].ask(ctx.answers.get("absdiff_similar"))
     interact.log_info(f"Sorting by absolute difference ({'similar' if similar else 'dissimilar'} first).")
-    rows = compute(small_image, [str(p) for p in ctx.paths], ctx, "Loading")
-    kept, trash = split_missing(ctx.paths, rows, "not a readable image")
+    x, ok = _load_rows(ctx)
+    kept, trash = split_missing(ctx.paths, [p if good else None for p, good in zip(ctx.paths, ok)],
+                                "not a readable image")
     if len(kept) < 2:
         return [p for p, _ in kept], trash
-    x = np.ascontiguousarray(np.stack([r for _, r in kept]))
     order = greedy_chain([x], lambda f, i: _next_row(f[0], i, not similar))
     return [kept[k][0] for k in order], trash
+
+
+def _load_rows(ctx):
+    """(rows of the readable faces, one per face in a single array, and which paths were readable).
+
+    Each row is written into the array as it arrives, so the faces are held once (12 KB each), not twice.
+    """
+    x = np.empty((len(ctx.paths), SIZE * SIZE * 3), np.uint8)
+    ok = np.zeros(len(ctx.paths), bool)
+    for i, row in map_items(small_image, [str(p) for p in ctx.paths], workers=ctx.workers, desc="Loading",
+                            unit="face"):
+        if row is not None:
+            x[i], ok[i] = row, True
+    for dst, src in enumerate(np.flatnonzero(ok)):   # close the gaps left by unreadable files, in place
+        if dst != src:
+            x[dst] = x[src]
+    return x[:int(ok.sum())], ok
 
 
 def _next_row(x, i, farthest):

@@ -84,7 +84,7 @@ class Model(ModelBase):
         fmt = config.data_format()
         dtype = ctx.compute_dtype
 
-        @tf.function
+        @tf.function(input_signature=[tf.TensorSpec([None, res, res, 3], tf.float32)])
         def view(x):
             with config.use_data_format(fmt):
                 x = tf.cast(x, dtype)
