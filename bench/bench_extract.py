@@ -24,7 +24,7 @@ import numpy as np  # noqa: E402
 from bench.benchlib import quick, record  # noqa: E402
 from core.workers import cpu_count  # noqa: E402
 from facelib.FaceType import FaceType  # noqa: E402
-from mainscripts.Extractor import run_pool  # noqa: E402
+from mainscripts.Extractor import plan_workers, run_pool  # noqa: E402
 from mainscripts.extract.stages import ExtractConfig  # noqa: E402
 
 
@@ -59,9 +59,13 @@ def write(out, frames):
     return paths
 
 
+def config(detector, out):
+    return ExtractConfig(int(FaceType.WHOLE_FACE), 512, 90, 0, detector, "dlib68", str(out), None)
+
+
 def run(frames, detector, out, workers):
     out.mkdir(parents=True)
-    cfg = ExtractConfig(int(FaceType.WHOLE_FACE), 512, 90, 0, detector, "dlib68", str(out), None)
+    cfg = config(detector, out)
     t = time.perf_counter()
     results = list(run_pool(frames, cfg, workers=workers))
     wall = time.perf_counter() - t
@@ -74,11 +78,11 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--frames", type=int, default=60 if quick() else 240, help="demo frames (60 = the whole clip)")
     ap.add_argument("--frames-720p", type=int, default=14 if quick() else 56)
-    ap.add_argument("--workers", type=int, default=cpu_count())
+    ap.add_argument("--workers", type=int, default=None, help="default: the extractor's own choice per detector")
     ap.add_argument("--detectors", default="centerface" if quick() else "centerface,mt")
     args = ap.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    print(f"{cpu_count()} CPU cores, pool of {args.workers} workers", flush=True)
+    print(f"{cpu_count()} CPU cores", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         sets = {"demo 252x188": demo_frames(tmp / "demo", args.frames),
@@ -91,8 +95,9 @@ def main():
                 shares = (f"detect {st['detect'] / total:.0%} / landmarks {st['landmarks'] / total:.0%} / "
                           f"align+write {st['final'] / total:.0%} / read {st['read'] / total:.0%}")
                 n = len(frames)
-                record("extract", f"{name} {det} frames/s ({n} frames)", n / wall, "frames/s", "1 process",
-                       n / b_wall)
+                used = args.workers or plan_workers(config(det, tmp), [], None, n)[0]
+                record("extract", f"{name} {det} frames/s ({n} frames, {used} workers)", n / wall, "frames/s",
+                       "1 process", n / b_wall)
                 record("extract", f"{name} {det} faces/s ({faces} faces)", faces / wall, "faces/s", "1 process",
                        b_faces / b_wall, note=f"shares of worker time: {shares}")
 

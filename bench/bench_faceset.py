@@ -2,7 +2,8 @@
 
 Faces come from ../shared/compat (the original's) when present, else are made from tests/data photos; they are
 copied under new names to reach 1,000. In-run baselines: plain file reads and a full JPEG decode (for metadata),
-and a plain folder copy (for pack/unpack).
+and a plain folder copy (for pack/unpack). Each rate is given by wall time and, in brackets, by this process's CPU
+time (steadier on a shared machine; unpack also waits for the disk).
 Run: python bench/bench_faceset.py [N]
 """
 import shutil
@@ -31,10 +32,18 @@ def source_faces(work):
     return make_aligned_faces(work / "made", size=256), "faces made from tests/data (256 px)"
 
 
+class Took:
+    def __init__(self, wall, cpu):
+        self.wall, self.cpu = wall, cpu
+
+    def rate(self, amount, fmt=",.0f"):
+        return f"{amount / self.wall:{fmt}} ({amount / self.cpu:{fmt}} CPU)"
+
+
 def timed(fn):
-    t = time.perf_counter()
+    w, c = time.perf_counter(), time.process_time()
     out = fn()
-    return time.perf_counter() - t, out
+    return Took(time.perf_counter() - w, max(time.process_time() - c, 1e-9)), out
 
 
 def main():
@@ -55,8 +64,8 @@ def main():
         t_decode, _ = timed(lambda: [cv2.imdecode(np.fromfile(p, np.uint8), cv2.IMREAD_COLOR) for p in paths])
         t_meta, got = timed(lambda: [d.get_landmarks() for _, d in iter_dfl_images(paths)])
         assert len(got) == n
-        print(f"metadata read: {n / t_meta:,.0f} files/s   "
-              f"(baseline: plain read {n / t_read:,.0f} files/s, full JPEG decode {n / t_decode:,.0f} files/s)")
+        print(f"metadata read: {t_meta.rate(n)} files/s   "
+              f"(baseline: plain read {t_read.rate(n)} files/s, full JPEG decode {t_decode.rate(n)} files/s)")
 
         copy_dir = work / "copy"
         t_copy, _ = timed(lambda: shutil.copytree(folder, copy_dir))
@@ -65,9 +74,9 @@ def main():
             p.unlink()
         t_unpack, _ = timed(lambda: PackedFaceset.unpack(folder))
         assert len(list(folder.glob("*.jpg"))) == n
-        print(f"pack: {mb / t_pack:,.1f} MB/s ({n / t_pack:,.0f} faces/s)   "
-              f"unpack: {mb / t_unpack:,.1f} MB/s ({n / t_unpack:,.0f} faces/s)   "
-              f"(baseline: folder copy {mb / t_copy:,.1f} MB/s)")
+        print(f"pack: {t_pack.rate(mb, ',.1f')} MB/s, {t_pack.rate(n)} faces/s")
+        print(f"unpack: {t_unpack.rate(mb, ',.1f')} MB/s, {t_unpack.rate(n)} faces/s")
+        print(f"(baseline: folder copy {t_copy.rate(mb, ',.1f')} MB/s)")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -1,16 +1,22 @@
-"""Training-sample generator throughput vs. the rate training steps consume samples.
+"""Training-sample generator throughput vs. the rate training steps consume samples, both measured in this run.
 
-For the SAEHD outputs (res 128, face type FULL from whole-face samples: warped input, target, full-face mask,
-eyes+mouth mask) and Quick96 (res 96: warped input, target, full-face mask), both at batch 8, it prints samples/s
-built in this thread (= the CPU cost of a sample) and with 1 and 2 worker processes, beside the consumption rates measured for the
-training steps on this 2-core CPU (platform-notes: Quick96 batch 4+4 in ~1.1 s, SAEHD batch 8+8 in ~4 s fp32 /
-~2.3 s bf16). The generator is not the bottleneck when it builds samples faster than a step uses them while taking
-a small share of the CPU the step needs.
+1. Training with the real generators beside the same model trained on one fixed batch (in-run baseline), for
+   Quick96 (4 src + 4 dst per step, fp32) and the SAEHD default (res 128 liae-ud, 8 + 8, bf16: the fastest
+   consumer): ms per step each way, in ABBA blocks (fixed, real, real, fixed) so both see the same drift in load.
+   The generator is not the bottleneck when the two are about equal; the fixed-batch step gives the consumption rate.
+2. Samples/s built in this thread (= the CPU cost of a sample) and with 1 and 2 worker processes for the SAEHD
+   outputs (res 128, FULL from whole-face samples: warped input, target, full-face mask, eyes+mouth mask; with and
+   without ct) and the Quick96 outputs (res 96), at batch 8, beside the consumption rates of part 1.
 
-    python bench/bench_samplelib.py [--src DIR] [--dst DIR] [--batches N]
+    python bench/bench_samplelib.py [--src DIR] [--dst DIR] [--batches N] [--steps N] [--no-train]
 """
 import argparse
+import itertools
+import json
+import os
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -22,8 +28,9 @@ from samplelib.SampleGeneratorFace import SampleGeneratorFace  # noqa: E402
 from samplelib.SampleProcessor import ChannelType, FaceMaskType, Options, SampleType  # noqa: E402
 
 COMPAT = ROOT.parent / "shared" / "compat"
-# samples consumed per second by a training step (both sides), from platform-notes' step timings
-CONSUMPTION = {"Quick96": 8 / 1.1, "SAEHD fp32": 16 / 4.0, "SAEHD bf16": 16 / 2.3}
+SAEHD_DEFAULT = {"resolution": "128", "face_type": "f", "archi": "liae-ud", "ae_dims": "256", "e_dims": "64",
+                 "d_dims": "64", "d_mask_dims": "22", "batch_size": "8"}
+TRAIN = {"Quick96": (False, 8), "SAEHD": (True, 16)}   # model: (bf16, samples per step)
 
 
 def saehd_outputs(res, face_type, ct_mode=None):
@@ -57,33 +64,90 @@ def measure(src, dst, outputs, batch, workers, n_batches, scale_range):
     return n_batches * batch / dt
 
 
+def train_worker(model_name, src, dst, steps):
+    """Runs in its own process: ms per step with the model's real generators and with one fixed batch."""
+    from core import interact
+    interact.set_non_interactive(True)
+    bf16, _ = TRAIN[model_name]
+    if model_name == "Quick96":
+        from models.Model_Quick96.Model import Model
+        options = {}
+    else:
+        from models.Model_SAEHD.Model import Model
+        options = dict(SAEHD_DEFAULT)
+    with tempfile.TemporaryDirectory() as d:
+        m = Model(d, training_data_src_path=src, training_data_dst_path=dst, cpu_only=True, option_values=options,
+                  mixed_precision=bf16)
+        real = list(m.generator_list)
+        workers = [g.workers for g in real]
+        fixed = [itertools.repeat(b) for b in m.generate_next_samples()]
+        times = {"fixed": [], "real": []}
+
+        def block(kind, n):
+            m.set_training_data_generators(fixed if kind == "fixed" else real)
+            for _ in range(n):
+                times[kind].append(m.train_one_iter()[1])
+        block("fixed", 2)          # trace + first run
+        times["fixed"].clear()
+        for kind in ("fixed", "real", "real", "fixed"):
+            block(kind, steps)
+        m.set_training_data_generators(real)
+        m.finalize()
+    ms = {k: sorted(v)[len(v) // 2] * 1000 for k, v in times.items()}
+    print("RESULT " + json.dumps({"ms": ms, "workers": workers}))
+
+
+def train_rates(src, dst, steps):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=str(ROOT), CUDA_VISIBLE_DEVICES="-1")
+    rates = {}
+    print(f"{'training':<8} {'prec':<5} {'fixed batch ms':>14} {'real generators ms':>18} {'slowdown':>8}   "
+          f"samples/s used   workers/side")
+    for name, (bf16, per_step) in TRAIN.items():
+        out = subprocess.run([sys.executable, __file__, "--steps", str(steps), "--src", str(src), "--dst", str(dst),
+                              "--train-worker", name], capture_output=True, text=True, env=env)
+        line = [ln for ln in out.stdout.splitlines() if ln.startswith("RESULT ")]
+        if not line:
+            sys.exit(f"{name} failed:\n{out.stderr[-3000:]}")
+        r = json.loads(line[0][7:])
+        fixed, real = r["ms"]["fixed"], r["ms"]["real"]
+        rates[name] = per_step / (fixed / 1000)
+        print(f"{name:<8} {'bf16' if bf16 else 'fp32':<5} {fixed:>14.0f} {real:>18.0f} "
+              f"{100 * (real / fixed - 1):>+7.0f}%   {rates[name]:>10.1f}/s   {r['workers']}", flush=True)
+    return rates
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--src", type=Path, default=COMPAT / "aligned_whole_face")
     ap.add_argument("--dst", type=Path, default=COMPAT / "data_dst" / "aligned")
     ap.add_argument("--batches", type=int, default=12)
+    ap.add_argument("--steps", type=int, default=3, help="timed training steps per block (4 blocks)")
+    ap.add_argument("--no-train", action="store_true", help="skip part 1 (no consumption rates)")
+    ap.add_argument("--train-worker", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if not args.src.is_dir() or not args.dst.is_dir():
         sys.exit(f"aligned faces folders not found ({args.src}, {args.dst}): pass --src and --dst")
+    if args.train_worker:
+        return train_worker(args.train_worker, args.src, args.dst, args.steps)
+    print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    consumption = {} if args.no_train else train_rates(args.src, args.dst, args.steps)
 
     configs = [
-        ("SAEHD res128", saehd_outputs(128, FaceType.FULL), 8, (-0.15, 0.15), "SAEHD fp32"),
-        ("SAEHD res128 ct=rct", saehd_outputs(128, FaceType.FULL, "rct"), 8, (-0.15, 0.15), "SAEHD fp32"),
+        ("SAEHD res128", saehd_outputs(128, FaceType.FULL), 8, (-0.15, 0.15), "SAEHD"),
+        ("SAEHD res128 ct=rct", saehd_outputs(128, FaceType.FULL, "rct"), 8, (-0.15, 0.15), "SAEHD"),
         ("Quick96 res96", saehd_outputs(96, FaceType.FULL)[:3], 8, (-0.05, 0.05), "Quick96"),
     ]
-    print(f"{'outputs':22} {'batch':>5} {'in-thread':>10} {'1 worker':>10} {'2 workers':>10}   "
-          f"step uses   CPU share at that rate")
-    for name, outputs, batch, scale, step in configs:
+    print(f"\n{'outputs':22} {'batch':>5} {'in-thread':>10} {'1 worker':>10} {'2 workers':>10}   "
+          f"step uses (part 1)   CPU share at that rate")
+    for name, outputs, batch, scale, model in configs:
         rates = [measure(args.src, args.dst, outputs, batch, w, args.batches, scale) for w in (0, 1, 2)]
-        need = CONSUMPTION[step]
-        need_bf16 = CONSUMPTION["SAEHD bf16"] if step.startswith("SAEHD") else None
-        share = need / rates[0]  # seconds of one core per second of training
-        line = (f"{name:22} {batch:5d} {rates[0]:8.1f}/s {rates[1]:8.1f}/s {rates[2]:8.1f}/s   "
-                f"{need:5.1f}/s ({step})  {100 * share / 2:4.1f}% of 2 cores")
-        if need_bf16:
-            line += f"; bf16 {need_bf16:.1f}/s -> {100 * need_bf16 / rates[0] / 2:.1f}%"
+        line = f"{name:22} {batch:5d} {rates[0]:8.1f}/s {rates[1]:8.1f}/s {rates[2]:8.1f}/s"
+        need = consumption.get(model)
+        if need:
+            # seconds of one core per second of training spent building samples
+            line += f"   {need:8.1f}/s          {100 * need / rates[0] / os.cpu_count():4.1f}% of the CPUs"
         print(line)
-    print("baseline: step consumption rates from platform-notes (2-core CPU); generator rates measured in this run")
+    print(f"load average at end: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

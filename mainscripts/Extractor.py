@@ -35,8 +35,11 @@ def extract(input_dir, output_dir, face_type=None, max_faces_from_image=None, im
         raise UserError(f"{input_dir}: no images to extract faces from; extract the video's frames first")
     debug_dir = output_dir.parent / f"{output_dir.name}_debug"
     existing = get_image_paths(output_dir)
-    replace = False
+    replace = wipe = False
     defaults = {}
+    summary = Summary("Done")
+    for key in ("frames", "faces", "frames with no face"):
+        summary.add(key, 0)
 
     if manual_output_debug_fix:
         if not debug_dir.is_dir():
@@ -46,6 +49,9 @@ def extract(input_dir, output_dir, face_type=None, max_faces_from_image=None, im
         frames = [f for f in frames if f.stem not in have]
         interact.log_info(f"Re-extracting frames whose debug image was deleted from {debug_dir.name}: "
                           f"{len(frames)} found.")
+        if not frames:
+            summary.print()
+            return summary
         defaults = _settings_of(existing)
     elif existing:
         resume = len(existing) > RESUME_BACK and opts.CONTINUE.ask(continue_extraction)
@@ -55,16 +61,12 @@ def extract(input_dir, output_dir, face_type=None, max_faces_from_image=None, im
             defaults = _settings_of(existing)
             interact.log_info(f"Continuing from {frames[0].name}: {len(frames)} frames to extract.")
         else:
-            _wipe(output_dir, existing, debug_dir, delete_existing)
+            wipe = True
 
-    cfg, manual = _ask_settings(frames, output_dir, debug_dir, defaults, replace, face_type, max_faces_from_image,
+    cfg, manual = _ask_settings(output_dir, debug_dir, defaults, replace, face_type, max_faces_from_image,
                                 image_size, jpeg_quality, detector, landmarker, output_debug, manual_fix)
-    summary = Summary("Done")
-    for key in ("frames", "faces", "frames with no face"):
-        summary.add(key, 0)
-    if not frames:
-        summary.print()
-        return summary
+    if wipe:   # after the questions, so that a wrong flag stops before anything is deleted
+        _wipe(output_dir, existing, debug_dir, delete_existing)
     output_dir.mkdir(parents=True, exist_ok=True)
     if cfg.debug_dir:
         debug_dir.mkdir(parents=True, exist_ok=True)
@@ -133,7 +135,7 @@ def _wipe(output_dir, existing, debug_dir, delete_existing):
 
 
 # ---- questions --------------------------------------------------------------------------------------------------
-def _ask_settings(frames, output_dir, debug_dir, defaults, replace, face_type, max_faces, image_size, jpeg_quality,
+def _ask_settings(output_dir, debug_dir, defaults, replace, face_type, max_faces, image_size, jpeg_quality,
                   detector, landmarker, output_debug, manual_fix):
     from facelib.detectors import DEFAULT_DETECTOR, DETECTOR_NAMES, available_detectors
     from facelib.landmarkers import LANDMARKER_NAMES, available_landmarkers

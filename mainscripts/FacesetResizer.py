@@ -7,7 +7,6 @@ through the same matrix, the XSeg mask is re-warped at 256 and binarized, and `i
 the source landmarks so that the merger still finds the face in its frame.
 """
 import shutil
-from pathlib import Path
 
 import cv2
 import numpy as np

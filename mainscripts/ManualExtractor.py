@@ -106,6 +106,8 @@ class ManualPass:
         elif first:
             self.x, self.y = w / 2, h / 2
             self.half = float(min(DEFAULT_HALF_SIZE, min(h, w) // 4))
+        else:   # keep the rect where it was, inside this frame
+            self.x, self.y = min(self.x, w - 1), min(self.y, h - 1)
         self._last_view = None
 
     def view_size(self):
@@ -272,11 +274,13 @@ def make_window(manual_pass):
             qimg = QtGui.QImage(bgr.data, w, h, 3 * w, QtGui.QImage.Format_RGB888)
             painter = QtGui.QPainter(self)
             painter.drawImage(0, 0, qimg)
-            lines = [self.p.status()] + (list(HELP_LINES) if self.p.show_help else [])
-            painter.fillRect(0, 0, w, 18 * len(lines) + 6, QtGui.QColor(0, 0, 0, 150))
+            text = "\n".join([self.p.status()] + (list(HELP_LINES) if self.p.show_help else []))
+            area = QtCore.QRect(6, 4, w - 12, h - 8)
+            flags = int(QtCore.Qt.AlignLeft | QtCore.Qt.AlignTop | QtCore.Qt.TextWordWrap)
+            used = painter.boundingRect(area, flags, text)
+            painter.fillRect(0, 0, w, used.height() + 8, QtGui.QColor(0, 0, 0, 150))
             painter.setPen(QtGui.QColor(255, 255, 255))
-            for i, line in enumerate(lines):
-                painter.drawText(6, 18 * (i + 1), line)
+            painter.drawText(area, flags, text)
             painter.end()
 
         def mouseMoveEvent(self, event):

@@ -18,7 +18,7 @@ from core.progress import Summary
 from core.workers import cpu_count, map_items
 from merger import MergeMasked
 from merger.FrameInfo import compute_motion, load_frame_infos, smoothed_landmarks
-from merger.MergerConfig import MergerConfigMasked, ask_config, load_settings, save_settings
+from merger.MergerConfig import MergerConfigMasked, ask_config, interactive_config, load_settings, save_settings
 from merger.Predictor import BatchPredictor
 from merger.output import copy_frame, write_merged
 
@@ -253,9 +253,16 @@ def main(args):
     session_path = Path(model_dir) / f"{model.model_name}_{model.model_class_name}_merger_session.json"
 
     if interactive:
-        cfg = MergerConfigMasked(face_type, default_mode, **(file_values or {}))
+        if args.workers is not None:
+            raise UserError("--workers is for the batch merger (--interactive n): the interactive merger composites "
+                            "each frame in this process")
+        cfg = interactive_config(args, file_values, face_type, default_mode)
         from merger.InteractiveMerger import run_interactive
-        return run_interactive(ctx, cfg, session_path)
+        last_cfg = run_interactive(ctx, cfg, session_path)
+        if args.save_settings:
+            save_settings(args.save_settings, last_cfg)
+            interact.log_info(f"Settings of the last frame shown saved to {args.save_settings}")
+        return 0
 
     n_cpu = cpu_count()
     workers = interact.input_int("Number of workers?", n_cpu, valid_range=(1, n_cpu), value=args.workers,

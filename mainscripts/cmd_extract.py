@@ -37,7 +37,7 @@ def register(subparsers, common):
     p.add_argument("--no-output-debug", dest="output_debug", action="store_const", const=False,
                    help="do not write debug images")
     p.add_argument("--face-type", metavar="{h,mf,f,wf,head,mark_only}",
-                   help="Face type (default wf); the long names half_face, midfull_face, full_face, whole_face work too")
+                   help="Face type (default wf); also the long names half_face, midfull_face, full_face, whole_face")
     add_options(p, [o for o in OPTIONS if o.name != "face_type"])
     p.add_argument("--detector", metavar="NAME",
                    help="centerface (asked: centerface), mt, s3fd (needs _internal/S3FD.npy) or manual")

@@ -38,7 +38,24 @@ def _resize(args):
     return 0
 
 
+def _enhance_arguments(p):
+    from core.options import add_options
+    from mainscripts.faceset_options import ENHANCER
+
+    add_options(p, [ENHANCER])
+    p.add_argument("--merge", metavar="{y,n}", help="copy the enhanced faces back over the originals and remove "
+                                                      "<dir>_enhanced (asked: y)")
+
+
+def _enhance(args):
+    from mainscripts import FacesetEnhancer
+
+    FacesetEnhancer.enhance_faceset(args.input_dir, args.enhancer, args.merge)
+    return 0
+
+
 TOOLS = [
+    Tool("enhance", "enhance aligned faces (x4 super resolution, same size)", _enhance_arguments, _enhance),
     Tool("resize", "change the size (and optionally the face type) of aligned faces", _resize_arguments, _resize),
 ]
 

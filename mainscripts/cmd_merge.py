@@ -30,9 +30,10 @@ def register(subparsers, common):
     p.add_argument("--force-gpu-idxs", metavar="0,1", help="GPU indexes to use")
     p.add_argument("--interactive", metavar="{y,n}",
                    help="use the interactive merger (asked; default y at a terminal, n without one)")
-    p.add_argument("--workers", metavar="INT", help="worker processes (asked: number of CPUs)")
+    p.add_argument("--workers", metavar="INT", help="worker processes of the batch merger (asked: number of CPUs)")
     p.add_argument("--settings-file", metavar="JSON", help="merger settings file (written by --save-settings)")
-    p.add_argument("--save-settings", metavar="JSON", help="write the settings used to this file")
+    p.add_argument("--save-settings", metavar="JSON",
+                   help="write the settings used to this file (interactive: those of the frame shown at exit)")
     add_options(p, OPTIONS)
     add_options(p.add_argument_group("model-specific merge options"), merge_options())
     p.set_defaults(func=_merge)

@@ -6,13 +6,47 @@ change. The flags of every model are listed; a flag the chosen model does not ha
 ORDER = 60
 
 
+class _PerModel(dict):
+    """Defaults of an option several models declare differently, shown as '224 (AMP), 128 (SAEHD)'."""
+
+    def __str__(self):
+        return ", ".join(f"{v} ({'/'.join(k)})" for v, k in self.items())
+
+
+def _merged(decls):
+    """One flag for an option declared by several models: the union of their choices / ranges and every default
+    (the chosen model validates the value)."""
+    import dataclasses
+    opts = list(decls.values())
+    first = opts[0]
+    if all(o == first for o in opts):
+        return first
+    defaults = _PerModel()
+    for model, o in decls.items():
+        defaults.setdefault(o.default_text(), []).append(model)
+    if len(defaults) == 1:
+        defaults = first.default
+    choices = None
+    if all(o.choices for o in opts):
+        longest_first = sorted(opts, key=lambda o: -len(o.choices))
+        choices = tuple(dict.fromkeys(c for o in longest_first for c in o.choices))
+    valid_range = None
+    if all(o.valid_range for o in opts):
+        valid_range = (min(o.valid_range[0] for o in opts), max(o.valid_range[1] for o in opts))
+    same_kind = all(o.kind == first.kind for o in opts)
+    kind = first.kind if same_kind and (first.kind != "bool" or not isinstance(defaults, _PerModel)) else "str"
+    if kind == "str" and choices is None and first.kind == "bool":
+        choices = ("y", "n")
+    return dataclasses.replace(first, kind=kind, default=defaults, choices=choices, valid_range=valid_range)
+
+
 def _option_flags():
     import models
-    seen = {}
+    by_name = {}
     for name in models.list_models():
         for opt in models.model_options(name):
-            seen.setdefault(opt.name, opt)
-    return list(seen.values())
+            by_name.setdefault(opt.name, {})[name] = opt
+    return [_merged(decls) for decls in by_name.values()]
 
 
 def _train(args):

@@ -327,7 +327,7 @@ def make_window(controller):
 
 
 def run_interactive(ctx, cfg, session_path):
-    """Run the interactive merger until Esc; returns 0."""
+    """Run the interactive merger until Esc; returns the settings of the frame shown last."""
     controller = MergerController(ctx, cfg, session_path)
     controller.offer_session()
     QtCore, QtGui, QtWidgets = _qt()
@@ -340,4 +340,4 @@ def run_interactive(ctx, cfg, session_path):
     sip.delete(window)
     done = sum(controller.done)
     interact.log_info(f"Merged {done} of {len(controller.done)} frames; session saved to {session_path}.")
-    return 0
+    return controller.cfg()

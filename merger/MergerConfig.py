@@ -81,10 +81,32 @@ OPTIONS = (
 )
 BY_NAME = {o.name: o for o in OPTIONS}
 
-# Settings the original does not ask for a raw mode (they do not apply to it).
-_NOT_FOR_RAW = ("masked_hist_match", "hist_match_threshold", "erode_mask_modifier", "blur_mask_modifier",
-                "motion_blur_power", "output_face_scale", "color_transfer_mode", "sharpen_mode", "blursharpen_amount",
-                "image_denoise_power", "bicubic_degrade_power", "color_degrade_power")
+
+def _hist_mode(v):
+    return v["mode"] in ("hist-match", "hist-match-bw")
+
+
+def _hist_threshold_mode(v):
+    return v["mode"] in ("hist-match", "seamless-hist-match", "hist-match-bw")
+
+
+def _not_raw(v):
+    return not v["mode"].startswith("raw")
+
+
+# When the original's ask_settings asks a setting (the others keep their value), given the answers so far.
+ASKED_WHEN = {
+    "masked_hist_match": _hist_mode, "hist_match_threshold": _hist_threshold_mode,
+    "erode_mask_modifier": _not_raw, "blur_mask_modifier": _not_raw, "motion_blur_power": _not_raw,
+    "color_transfer_mode": _not_raw, "blursharpen_amount": lambda v: v["sharpen_mode"] != 0,
+    "super_resolution_model": lambda v: v["super_resolution_power"] > 0,
+    "image_denoise_power": _not_raw, "bicubic_degrade_power": _not_raw, "color_degrade_power": _not_raw,
+}
+# The original's MergerConfigMasked constructor defaults where they differ from its prompts' defaults: the
+# interactive merger starts from them.
+INTERACTIVE_START = {"mask_mode": 4, "hist_match_threshold": 238}
+# What the interactive merger's summary shows (the original's to_string): sharpening only for non-raw modes.
+SHOWN_WHEN = dict(ASKED_WHEN, sharpen_mode=_not_raw, blursharpen_amount=_not_raw)
 
 
 def _check(opt, value):
@@ -163,7 +185,8 @@ class MergerConfigMasked:
         """Multi-line summary shown by the interactive merger."""
         lines = [f"Mode: {self.mode}"]
         for opt in OPTIONS[1:]:
-            if self.is_raw() and opt.name in _NOT_FOR_RAW:
+            shown = SHOWN_WHEN.get(opt.name)
+            if shown is not None and not shown(self.values):
                 continue
             value = self.values[opt.name]
             if opt.name == "mask_mode":
@@ -176,34 +199,41 @@ class MergerConfigMasked:
         return "\n".join(lines)
 
 
-def ask_config(args=None, file_values=None, face_type="whole_face", default_mode="overlay"):
-    """Ask the settings like the original's non-interactive merger: flags win, then the settings file, then the
-    prompt (or the default without a terminal). Settings that do not apply to the chosen mode are not asked."""
+def _given(opt, args, file_values):
+    """The value a flag (first) or the settings file gives for `opt`, or None."""
+    value = getattr(args, opt.dest, None) if args is not None else None
+    if value is None and opt.name in file_values:
+        value = file_values[opt.name]
+        if opt.kind == "bool":
+            value = "y" if value else "n"
+    return value
+
+
+def interactive_config(args=None, file_values=None, face_type="whole_face", default_mode="overlay"):
+    """The interactive merger's first settings: the original's constructor defaults (INTERACTIVE_START), then the
+    settings file, then flags; nothing is asked (the keys change them)."""
     file_values = file_values or {}
-
-    def ask(name, default=None):
-        opt = BY_NAME[name]
-        value = getattr(args, opt.dest, None) if args is not None else None
-        if value is None and name in file_values:
-            value = file_values[name]
-            if opt.kind == "bool":
-                value = "y" if value else "n"
-        return opt.ask(value, default)
-
-    values = {"mode": ask("mode", default_mode)}
-    if "hist-match" in values["mode"]:
-        values["masked_hist_match"] = ask("masked_hist_match")
-        values["hist_match_threshold"] = ask("hist_match_threshold")
-    values["mask_mode"] = ask("mask_mode")
-    raw = values["mode"].startswith("raw")
+    values = dict(INTERACTIVE_START)
     for opt in OPTIONS:
-        if opt.name in values or (raw and opt.name in _NOT_FOR_RAW):
+        value = _given(opt, args, file_values)
+        if value is not None:
+            values[opt.name] = opt.ask(value)
+    return MergerConfigMasked(face_type, default_mode, **values)
+
+
+def ask_config(args=None, file_values=None, face_type="whole_face", default_mode="overlay"):
+    """Ask the settings like the original's non-interactive merger, in its order: flags win, then the settings
+    file, then the prompt (or the default without a terminal). A setting the original does not ask for the answers
+    so far (ASKED_WHEN) keeps its default unless a flag or the file gives it."""
+    file_values = file_values or {}
+    values = {o.name: o.default for o in OPTIONS}
+    values["mode"] = default_mode
+    for opt in OPTIONS:
+        value = _given(opt, args, file_values)
+        asked = ASKED_WHEN.get(opt.name)
+        if value is None and asked is not None and not asked(values):
             continue
-        if opt.name == "super_resolution_model":
-            continue
-        values[opt.name] = ask(opt.name)
-        if opt.name == "super_resolution_power" and values[opt.name] > 0:
-            values["super_resolution_model"] = ask("super_resolution_model")
+        values[opt.name] = opt.ask(value, default_mode if opt.name == "mode" else None)
     return MergerConfigMasked(face_type, default_mode, **values)
 
 

@@ -151,6 +151,9 @@ class ModelBase(abc.ABC):
 
         # 1-2. name and saved state
         if self.FORCE_MODEL_CLASS_NAME:
+            if force_model_name:
+                raise UserError(f"--force-model-name: {self.model_class_name} models have no name (one per folder, "
+                                f"files {self.FORCE_MODEL_CLASS_NAME}_*); leave the flag out")
             self.model_name = self.full_name = self.FORCE_MODEL_CLASS_NAME
         else:
             self.model_name = choose_model_name(self.model_dir, self.model_class_name, force_model_name,

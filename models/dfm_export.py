@@ -20,9 +20,13 @@ XSEG_OUTPUTS = ("out_mask",)
 XSEG_OPSET = 13
 
 
-def autoencoder_graph(model, fp16=False):
-    """SAEHD / Quick96 (a models.autoencoder.FaceAutoEncoder in `model.ae`): the merge predictor's graph."""
-    ae = model.ae.with_compute_dtype(tf.float16) if fp16 else model.ae
+def _face_spec(res):
+    return tf.TensorSpec((None, res, res, 3), tf.float32, name="in_face")
+
+
+def autoencoder_graph(ae, resolution, fp16=False):
+    """SAEHD / Quick96 (a models.autoencoder.FaceAutoEncoder): the merge predictor's graph."""
+    ae = ae.with_compute_dtype(tf.float16) if fp16 else ae
     parts = ({"encoder": ae.encoder, "inter": ae.inter, "decoder": ae.decoder_src, "decoder_dst": ae.decoder_dst}
              if ae.archi_type == "df" else
              {"encoder": ae.encoder, "inter_AB": ae.inter_AB, "inter_B": ae.inter_B, "decoder": ae.decoder})
@@ -31,15 +35,25 @@ def autoencoder_graph(model, fp16=False):
         bgr, src_dstm, dst_dstm = predictors.saehd_merge(ae.archi_type, faces=_to_layout(in_face), **parts)
         return dst_dstm, bgr, src_dstm
 
-    res = int(model.resolution)
-    return fn, [tf.TensorSpec((None, res, res, 3), tf.float32, name="in_face")]
+    return fn, [_face_spec(int(resolution))]
+
+
+def amp_graph(net, fp16=False):
+    """AMP (a models.Model_AMP.amp_net.AmpNet): the swap at the `morph_value` input (DeepFaceLive's slider)."""
+    net = net.with_compute_dtype(tf.float16) if fp16 else net
+
+    def fn(in_face, morph_value):
+        bgr, src_dstm, dst_dstm = net.merge(_to_layout(in_face), morph_value)
+        return dst_dstm, bgr, src_dstm
+
+    return fn, [_face_spec(net.resolution), tf.TensorSpec((1,), tf.float32, name="morph_value")]
 
 
 #: model class name -> graph(model, fp16) for DeepFaceLive
 DFM_EXPORTERS = {
-    "SAEHD": autoencoder_graph,
-    "Quick96": autoencoder_graph,
-    "AMP": lambda model, fp16: model.dfm_graph(fp16),
+    "SAEHD": lambda model, fp16: autoencoder_graph(model.ae, model.resolution, fp16),
+    "Quick96": lambda model, fp16: autoencoder_graph(model.ae, model.resolution, fp16),
+    "AMP": lambda model, fp16: amp_graph(model.net, fp16),
 }
 
 
@@ -52,8 +66,7 @@ def xseg_graph(model_dir):
         _, mask = xseg.model(_to_layout(in_face))
         return (mask,)
 
-    res = xseg.resolution
-    return fn, [tf.TensorSpec((None, res, res, 3), tf.float32, name="in_face")]
+    return fn, [_face_spec(xseg.resolution)]
 
 
 def _to_layout(x):

@@ -5,6 +5,8 @@ A model named NAME of class CLS (e.g. 'SAEHD') owns every file `NAME_CLS_*` in t
 * `NAME_CLS_<part>.npy`: weights (written by core.leras);
 * `NAME_CLS_summary.txt`, `NAME_CLS_history/` (preview JPGs), `NAME_CLS_autobackups/01..24` (newest = 01);
 and the folder holds `CLS_default_options.dat` (options of the first model created, the defaults of new ones).
+XSeg has no NAME (one model per folder): its files are `XSeg_data.dat`, `XSeg_256.npy`, ... (ModelBase's
+FORCE_MODEL_CLASS_NAME).
 Pickles are read with core.safe_pickle and written with plain types only, so the original reads ours.
 """
 import shutil
@@ -22,10 +24,6 @@ MAX_BACKUPS = 24
 
 def prefix(name, cls):
     return f"{name}_{cls}_"
-
-
-def data_path(model_dir, name, cls):
-    return Path(model_dir) / f"{prefix(name, cls)}data.dat"
 
 
 def default_options_path(model_dir, cls):

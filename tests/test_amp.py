@@ -155,3 +155,22 @@ def test_default_network_has_the_originals_parameter_counts():
     counts = AmpNet(224, ae_dims=256, inter_dims=1024, e_dims=64, d_dims=64, d_mask_dims=22).count_params()
     assert {k: round(v / 1e6, 2) for k, v in counts.items()} == {
         "encoder": 22.08, "inter_src": 12.90, "inter_dst": 12.90, "decoder": 53.48}
+
+
+def test_training_losses_are_the_same_in_nchw_as_on_a_gpu(tmp_path, fixed_generators, batch):
+    """GPUs train in NCHW: the morph mixing and every loss term must not depend on the layout."""
+    import tensorflow as tf
+
+    from core.leras import config
+    m = make(tmp_path, gan_power="0.1", gan_patch_size="8", gan_dims="8", blur_out_mask="y")
+    args = [a for side in batch for a in side]
+    results = []
+    for fmt in ("NHWC", "NCHW"):
+        with config.use_data_format(fmt):
+            tf.random.set_seed(7)
+            g, out = m._g_loss(*args)
+            tf.random.set_seed(7)
+            d, _ = m._d_gan_loss(*args[:3], *args[4:7])
+            results.append([g.numpy(), out["src_loss"].numpy(), out["dst_loss"].numpy(), d.numpy()])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)

@@ -80,7 +80,8 @@ def _unit_fit(points, template):
 
 # Reference §4.4: padding per face type; the crop spans 1 + 2*sqrt(2)*padding template units around its centre.
 PADDING = {"h": 0.0, "mf": 0.0675, "f": 0.2109375, "wf": 0.40, "head": 0.70}
-TEMPLATE_EYES = np.array([LandmarksProcessor.landmarks_2D[19:25].mean(0), LandmarksProcessor.landmarks_2D[25:31].mean(0)])
+_T = LandmarksProcessor.landmarks_2D
+TEMPLATE_EYES = np.array([_T[19:25].mean(0), _T[25:31].mean(0)])    # template rows 19..30 = 68-point eyes 36..47
 
 
 def _expected(unit_points, code, unit_landmarks, size):
@@ -106,8 +107,7 @@ def test_aligned_eyes_are_where_the_face_type_puts_them(tmp_path, data_dir, code
         size = d.get_shape()[0]
         assert d.get_face_type() == FaceType.toString(FaceType.from_option(code))
         src_lm, lm = d.get_source_landmarks(), d.get_landmarks()
-        fit = _unit_fit(np.concatenate([src_lm[17:49], src_lm[54:55]]),
-                        np.concatenate([LandmarksProcessor.landmarks_2D[0:32], LandmarksProcessor.landmarks_2D[37:38]]))
+        fit = _unit_fit(np.concatenate([src_lm[17:49], src_lm[54:55]]), np.concatenate([_T[0:32], _T[37:38]]))
         unit = fit(src_lm)
         eyes = np.array([lm[36:42].mean(0), lm[42:48].mean(0)])
         # this face's eyes, placed by the face type's geometry: within 2% of the image size
@@ -251,6 +251,8 @@ def test_old_output_is_deleted_only_when_agreed(tmp_path, data_dir):
     shutil.copy(src / "jesper.jpg", tmp_path / "aligned_debug" / "old.jpg")
     with pytest.raises(UserError, match="not empty"):
         run(src, out, delete_existing=False)
+    with pytest.raises(UserError, match="Image size"):     # a wrong answer stops before anything is deleted
+        run(src, out, delete_existing=True, image_size=100)
     assert len(list(out.iterdir())) == 2
     run(src, out, delete_existing=True, continue_extraction=True)   # only 2 files: nothing to continue
     assert sorted(p.name for p in out.iterdir()) == ["jesper_0.jpg"]
@@ -288,3 +290,18 @@ def test_main_py_extract_end_to_end_with_workers(tmp_path, repo_root):
     assert "Done: 4 frames, 4 faces, 0 frames with no face" in proc.stdout
     assert sorted(p.name for p in (src / "aligned").iterdir()) == [f"{i:05d}_0.jpg" for i in (0, 15, 30, 45)]
     assert len(list((src / "aligned_debug").iterdir())) == 4
+
+
+def test_a_failing_frame_is_reported_and_skipped(tmp_path, data_dir, capsys):
+    from mainscripts.extract.stages import FrameExtractor
+
+    class Broken:
+        def landmarks(self, img, rects):
+            raise RuntimeError("odd pixels")
+
+    cfg = ExtractConfig(int(FaceType.WHOLE_FACE), 128, 90, 0, "centerface", "dlib68", str(tmp_path), None)
+    ex = FrameExtractor(cfg)
+    ex.landmarker = Broken()
+    res = ex.process(data_dir / "jesper" / "jesper.jpg")
+    assert res.skipped == "failed" and res.faces == 0
+    assert "jesper.jpg: extraction failed (RuntimeError: odd pixels) - skipped" in capsys.readouterr().err

