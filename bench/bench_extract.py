@@ -2,14 +2,17 @@
 the detector / landmarks / align+write shares of the work; in-run baseline: the same extraction in one process (no
 worker pool, the libraries using their own threads).
 
-Wall-clock times include starting the workers and loading the models (what a user waits for). Faces are written
-whole_face 512, JPEG q90, without debug images, second landmark pass on (the defaults).
+Wall-clock times of a fresh process each, so they include Python start-up, imports, starting the workers and
+loading the models (what a user waits for). Faces are written whole_face 512, JPEG q90, without debug images,
+second landmark pass on (the defaults).
 720p frames: the KPhotoAlbum test photos letterboxed to 1280x720.
 
     python bench/bench_extract.py [--frames N] [--frames-720p N] [--workers N] [--detectors centerface,mt]
 """
 import argparse
+import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -63,15 +66,26 @@ def config(detector, out):
     return ExtractConfig(int(FaceType.WHOLE_FACE), 512, 90, 0, detector, "dlib68", str(out), None)
 
 
-def run(frames, detector, out, workers):
+def measure(frames_dir, detector, out, workers):
+    """One extraction; prints its face count and per-stage worker time as JSON (run in a fresh process)."""
+    frames = sorted(Path(frames_dir).glob("*.png"))
     out.mkdir(parents=True)
-    cfg = config(detector, out)
-    t = time.perf_counter()
-    results = list(run_pool(frames, cfg, workers=workers))
-    wall = time.perf_counter() - t
-    faces = sum(r.faces for r in results)
+    results = list(run_pool(frames, config(detector, out), workers=workers))
     stages = {k: sum(r.times.get(k, 0.0) for r in results) for k in ("read", "detect", "landmarks", "final")}
-    return wall, faces, stages
+    print("MEASURE " + json.dumps({"faces": sum(r.faces for r in results), "stages": stages}))
+
+
+def run(frames_dir, detector, out, workers):
+    """`measure` in a new Python process, timed from its start: both runs pay for imports and model loading alike."""
+    cmd = [sys.executable, __file__, "--measure", str(frames_dir), detector, str(out), str(workers or 0)]
+    t = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+    wall = time.perf_counter() - t
+    line = next((x for x in proc.stdout.splitlines() if x.startswith("MEASURE ")), None)
+    if line is None:
+        sys.exit(f"measurement failed: {proc.stderr[-2000:]}")
+    m = json.loads(line[len("MEASURE "):])
+    return wall, m["faces"], m["stages"]
 
 
 def main():
@@ -80,22 +94,29 @@ def main():
     ap.add_argument("--frames-720p", type=int, default=14 if quick() else 56)
     ap.add_argument("--workers", type=int, default=None, help="default: the extractor's own choice per detector")
     ap.add_argument("--detectors", default="centerface" if quick() else "centerface,mt")
+    ap.add_argument("--measure", nargs=4, metavar=("FRAMES_DIR", "DETECTOR", "OUT", "WORKERS"), help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.measure:
+        frames_dir, det, out, workers = args.measure
+        measure(frames_dir, det, Path(out), int(workers) or None)
+        return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     print(f"{cpu_count()} CPU cores", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        sets = {"demo 252x188": demo_frames(tmp / "demo", args.frames),
-                "720p": frames_720p(tmp / "720p", args.frames_720p)}
-        for name, frames in sets.items():
+        sets = {"demo 252x188": (tmp / "demo", len(demo_frames(tmp / "demo", args.frames))),
+                "720p": (tmp / "720p", len(frames_720p(tmp / "720p", args.frames_720p)))}
+        for name, (frames, n) in sets.items():
             for det in args.detectors.split(","):
-                b_wall, b_faces, _ = run(frames, det, tmp / f"out-{name}-{det}-base", 1)
-                wall, faces, st = run(frames, det, tmp / f"out-{name}-{det}-pool", args.workers)
+                used = args.workers or plan_workers(config(det, tmp), [], None, n)[0]
+                b_wall, b_faces, b_st = run(frames, det, tmp / f"out-{name}-{det}-base", 1)
+                if used > 1:
+                    wall, faces, st = run(frames, det, tmp / f"out-{name}-{det}-pool", used)
+                else:   # the extractor itself would run this in one process: the baseline is the figure
+                    wall, faces, st = b_wall, b_faces, b_st
                 total = sum(st.values()) or 1.0
                 shares = (f"detect {st['detect'] / total:.0%} / landmarks {st['landmarks'] / total:.0%} / "
                           f"align+write {st['final'] / total:.0%} / read {st['read'] / total:.0%}")
-                n = len(frames)
-                used = args.workers or plan_workers(config(det, tmp), [], None, n)[0]
                 record("extract", f"{name} {det} frames/s ({n} frames, {used} workers)", n / wall, "frames/s",
                        "1 process", n / b_wall)
                 record("extract", f"{name} {det} faces/s ({faces} faces)", faces / wall, "faces/s", "1 process",

@@ -9,7 +9,7 @@ import os
 import numpy as np
 
 from core import interact
-from merger.MergerConfig import BY_NAME, MODE_KEYS, OPTIONS
+from merger.MergerConfig import MODE_KEYS, OPTIONS
 from merger.output import compose_output, to_u8
 from merger.session import load_session, save_session
 

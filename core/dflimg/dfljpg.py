@@ -158,7 +158,8 @@ class DFLJPG:
     def get_landmarks(self):
         if self.meta.landmarks is None:
             raise NotDFLImageError(f"{self.filename}: no landmarks in the face metadata")
-        return self.meta.landmarks.astype(np.float32)
+        # float64 as the original returns them: alignment matrices then match its to float precision.
+        return self.meta.landmarks.copy()
 
     def set_landmarks(self, landmarks):
         self.meta.landmarks = None if landmarks is None else np.array(landmarks, np.float64)

@@ -119,9 +119,6 @@ def write_faces(path, img, faces, cfg, manual=False):
             mat, face_img, face_lmrks = None, img, lmrks
         else:
             mat = LandmarksProcessor.get_transform_mat(lmrks, size, face_type)
-            # The original meant LANCZOS4 but passed the flag as `dst`, so it got bilinear (reference §12 item 1).
-            face_img = cv2.warpAffine(img, mat, (size, size), flags=cv2.INTER_LANCZOS4)
-            face_lmrks = LandmarksProcessor.transform_points(lmrks, mat)
             if not manual and face_type <= FaceType.FULL_NO_ALIGN:
                 s = size - 1
                 quad = LandmarksProcessor.transform_points(np.float32([(0, 0), (0, s), (s, s), (s, 0)]), mat, True)
@@ -129,6 +126,9 @@ def write_faces(path, img, faces, cfg, manual=False):
                 if _polygon_area(quad) > 4 * max(1, (r - l) * (b - t)):
                     dropped += 1
                     continue
+            # The original meant LANCZOS4 but passed the flag as `dst`, so it got bilinear (reference §12 item 1).
+            face_img = cv2.warpAffine(img, mat, (size, size), flags=cv2.INTER_LANCZOS4)
+            face_lmrks = LandmarksProcessor.transform_points(lmrks, mat)
         DFLJPG.create(out_dir / f"{path.stem}_{kept}.jpg", face_img, quality=cfg.jpeg_quality,
                       face_type=FaceType.toString(face_type), landmarks=face_lmrks.tolist(),
                       source_filename=path.name, source_rect=rect, source_landmarks=lmrks.tolist(),
