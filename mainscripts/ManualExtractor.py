@@ -22,7 +22,8 @@ MAGNIFY_BELOW = 40        # half-size in frame pixels under which the view zooms
 DEFAULT_HALF_SIZE = 100
 
 HELP_LINES = (
-    "Mouse: move the rect, wheel: size, left click: lock/unlock, right click: force landmarks (drag centre->chin)",
+    "Mouse: move the rect, wheel: size, left click: lock/unlock, right click: force landmarks (click the face "
+    "centre, move to the chin; right click again to leave)",
     "Enter: accept face   Space: no face in this frame   , / . : previous / next frame",
     "Q: leave the remaining frames   A: accuracy (second pass) on/off   H: hide this help",
 )

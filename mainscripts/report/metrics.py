@@ -80,14 +80,22 @@ def jitter(centres, sizes):
     return float(100.0 * np.mean(acc / np.maximum(np.asarray(sizes, np.float64)[1:-1], 1e-6)))
 
 
-def psnr(a, b):
-    """Peak signal-to-noise ratio in dB of two float images in 0..1."""
-    mse = float(np.mean((np.asarray(a, np.float64) - np.asarray(b, np.float64)) ** 2))
+def _weights(shape, mask):
+    w = np.ones(shape[:2], np.float64) if mask is None else np.asarray(mask, np.float64).reshape(shape[:2])
+    return w[..., None] * np.ones(shape[2:] or (1,))
+
+
+def psnr(a, b, mask=None):
+    """Peak signal-to-noise ratio in dB of two float images in 0..1, over the pixels of `mask` (all by default)."""
+    w = _weights(np.shape(a), mask)
+    mse = float(np.sum(w * (np.asarray(a, np.float64).reshape(w.shape) - np.asarray(b, np.float64).reshape(w.shape))
+                       ** 2) / max(w.sum(), 1e-9))
     return float("inf") if mse == 0 else 10.0 * math.log10(1.0 / mse)
 
 
-def ssim(a, b):
-    """Mean structural similarity of two float images in 0..1 (Gaussian 11x11, sigma 1.5, averaged over channels)."""
+def ssim(a, b, mask=None):
+    """Mean structural similarity of two float images in 0..1 (Gaussian 11x11, sigma 1.5, averaged over channels),
+    over the pixels of `mask` (all by default)."""
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
     c1, c2 = 0.01 ** 2, 0.03 ** 2
 
@@ -99,4 +107,5 @@ def ssim(a, b):
     var_b = blur(b * b) - mu_b ** 2
     cov = blur(a * b) - mu_a * mu_b
     s = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / ((mu_a ** 2 + mu_b ** 2 + c1) * (var_a + var_b + c2))
-    return float(s.mean())
+    w = _weights(s.shape if s.ndim == 3 else s.shape + (1,), mask).reshape(s.shape)
+    return float(np.sum(w * s) / max(w.sum(), 1e-9))

@@ -33,10 +33,13 @@ def choose_model(model_dir, model_class=None, model_name=None):
 
 
 def model_crop(face, resolution, face_type):
-    """The aligned face re-cut to the model's face type and resolution, float32 BGR 0..1."""
+    """The aligned face re-cut to the model's face type and resolution (float32 BGR 0..1) and its landmark hull mask
+    there: the figures are taken inside the face, the part a masked model is trained on."""
     mat = LandmarksProcessor.get_transform_mat(face.get_landmarks(), resolution, face_type)
     img = face.get_img().astype(np.float32) / 255.0
-    return np.clip(cv2.warpAffine(img, mat, (resolution, resolution), flags=cv2.INTER_CUBIC), 0.0, 1.0)
+    crop = np.clip(cv2.warpAffine(img, mat, (resolution, resolution), flags=cv2.INTER_CUBIC), 0.0, 1.0)
+    lm = LandmarksProcessor.transform_points(face.get_landmarks(), mat)
+    return crop, LandmarksProcessor.get_image_hull_mask((resolution, resolution), lm)[..., 0]
 
 
 def evaluate(model_dir, faces, model_class=None, model_name=None, batch=4):
@@ -48,11 +51,12 @@ def evaluate(model_dir, faces, model_class=None, model_name=None, batch=4):
     per_face = []
     for s in range(0, len(faces), batch):
         part = faces[s:s + batch]
-        x = np.stack([model_crop(f, res, ft) for _, f in part])
+        crops = [model_crop(f, res, ft) for _, f in part]
+        x = np.stack([c for c, _ in crops])
         pad = np.concatenate([x, np.repeat(x[-1:], batch - len(x), axis=0)]) if len(x) < batch else x
         rec = model.ae_view(pad, pad)[1][:len(x)]
-        for (path, _), a, b in zip(part, x, rec):
-            per_face.append({"aligned": path.name, "ssim": metrics.ssim(a, b), "psnr": metrics.psnr(a, b)})
+        for (path, _), (a, mask), b in zip(part, crops, rec):
+            per_face.append({"aligned": path.name, "ssim": metrics.ssim(a, b, mask), "psnr": metrics.psnr(a, b, mask)})
     model.finalize()
     return {"model": f"{name}_{cls_name}", "iter": int(model.get_iter()), "faces": len(per_face),
             "ssim": float(np.mean([r["ssim"] for r in per_face])) if per_face else None,
