@@ -9,6 +9,8 @@ layout: no transposes around every conv), opset 12 (XSeg 13); "quantized" = floa
 A model graph is `fn(*inputs NHWC) -> tuple of 4-D outputs in the current layout` plus its `tf.TensorSpec`s (named
 like the ONNX inputs, without `:0`); `to_onnx` freezes it and `compare` runs the file in onnxruntime against it.
 """
+import contextlib
+
 import numpy as np
 import tensorflow as tf
 
@@ -84,17 +86,42 @@ def _named(fn, output_names):
     return wrapped
 
 
+@contextlib.contextmanager
+def _fresh_node_protos():
+    """tf2onnx rewrites every node's NodeProto after each of its ~24 optimizer passes. Under protobuf's upb
+    arenas the replaced attribute copies (the weights) stay allocated while the message lives: +1 model size per
+    pass, 10+ GB for the AMP defaults. A fresh message per rewrite keeps memory flat; the output is unchanged."""
+    from onnx import NodeProto
+    from tf2onnx import graph as tf2onnx_graph
+    original = tf2onnx_graph.Node.update_proto
+
+    def update_proto(self, external_tensor_storage=None):
+        old, self._op = self._op, NodeProto()
+        for field in ("name", "op_type", "domain", "doc_string"):
+            if old.HasField(field):
+                setattr(self._op, field, getattr(old, field))
+        original(self, external_tensor_storage)
+
+    tf2onnx_graph.Node.update_proto = update_proto
+    try:
+        yield
+    finally:
+        tf2onnx_graph.Node.update_proto = original
+
+
 def to_onnx(fn, input_specs, output_names, opset):
     """The ONNX ModelProto of `fn` traced in NCHW with the given input specs and output names (`name:0`)."""
+    import onnx
     import tf2onnx
     from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
     with config.use_data_format("NCHW"):
         concrete = tf.function(_named(fn, output_names)).get_concrete_function(*input_specs)
         frozen = convert_variables_to_constants_v2(concrete)
     graph_def = frozen.graph.as_graph_def()
-    model, _ = tf2onnx.convert.from_graph_def(graph_def, input_names=[f"{s.name}:0" for s in input_specs],
-                                              output_names=[f"{n}:0" for n in output_names], opset=opset)
-    import onnx
+    del concrete, frozen
+    with _fresh_node_protos():
+        model, _ = tf2onnx.convert.from_graph_def(graph_def, input_names=[f"{s.name}:0" for s in input_specs],
+                                                  output_names=[f"{n}:0" for n in output_names], opset=opset)
     onnx.checker.check_model(model)
     return model
 

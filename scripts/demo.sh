@@ -21,3 +21,4 @@ step "5) data_dst faceset extract" --detector centerface --face-type wf
 step "6) train Quick96 no preview" --target-iter 20
 step "7) merge Quick96" --interactive n
 step "8) merged to mp4"
+step "9) quality report"
