@@ -9,6 +9,7 @@ predictor) on the same faces; AMP step vs SAEHD step; x4 enhancers vs bicubic x4
     python bench/bench_export.py [--runs N] [--steps N] [--only export|train|enhance]
 """
 import argparse
+import resource
 import statistics
 import sys
 import tempfile
@@ -60,27 +61,27 @@ def bench_export(runs):
             for p in parts:
                 p.save_weights(str(Path(d) / f"{p.name}.npy"))
             t_save = time.perf_counter() - t0
-        fn, specs = graph(False)
+        g32 = graph(False)
         t0 = time.perf_counter()
-        data = dfm_export.to_onnx(fn, specs, dfm_export.DFM_OUTPUTS, dfm_export.DFM_OPSET).SerializeToString()
+        data = dfm_export.to_onnx(g32, dfm_export.DFM_OUTPUTS, dfm_export.DFM_OPSET).SerializeToString()
         t_export = time.perf_counter() - t0
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2 ** 20
         params = sum(p.count_params() for p in parts) / 1e6
         record("export", f"{name} res {res} ({params:.1f} M params) .dfm export time", t_export, "s",
-               "saving its weights as .npy", t_save, f"{len(data) / 2 ** 20:.0f} MB")
-        fn16, _ = graph(True)
-        data16 = dfm_export.to_onnx(fn16, specs, dfm_export.DFM_OUTPUTS, dfm_export.DFM_OPSET).SerializeToString()
-        inputs = dfm_export.sample_inputs(specs, n=1)
+               "saving its weights as .npy", t_save, f"{len(data) / 2 ** 20:.0f} MB file, process peak {peak:.1f} GB")
+        data16 = dfm_export.to_onnx(graph(True), dfm_export.DFM_OUTPUTS, dfm_export.DFM_OPSET).SerializeToString()
+        inputs = dfm_export.sample_inputs(g32.input_specs, n=1)
         import onnxruntime as ort
-        names = [f"{sp.name}:0" for sp in specs]
+        names = [f"{sp.name}:0" for sp in g32.input_specs]
         sess = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
         sess16 = ort.InferenceSession(data16, providers=["CPUExecutionProvider"])
-        tf_fn = tf.function(dfm_export._named(fn, dfm_export.DFM_OUTPUTS))
+        tf_fn = tf.function(dfm_export._named(g32.fn, dfm_export.DFM_OUTPUTS))
         tensors = [tf.constant(x) for x in inputs]
         ms_tf = _median_ms(lambda: [o.numpy() for o in tf_fn(*tensors)], runs)
         ms_ort = _median_ms(lambda: sess.run(None, dict(zip(names, inputs))), runs)
         ms_ort16 = _median_ms(lambda: sess16.run(None, dict(zip(names, inputs))), runs)
-        diff = max(dfm_export.compare(data, fn, specs, dfm_export.DFM_OUTPUTS, inputs).values())
-        diff16 = max(dfm_export.compare(data16, fn, specs, dfm_export.DFM_OUTPUTS, inputs).values())
+        diff = max(dfm_export.compare(data, g32, dfm_export.DFM_OUTPUTS, inputs).values())
+        diff16 = max(dfm_export.compare(data16, g32, dfm_export.DFM_OUTPUTS, inputs).values())
         record("export", f"{name} res {res} onnxruntime fp32 inference", ms_ort, "ms/face", "TensorFlow model",
                ms_tf, f"max |diff| {diff:.1e}")
         record("export", f"{name} res {res} onnxruntime quantized (fp16) inference", ms_ort16, "ms/face",

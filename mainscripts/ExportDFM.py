@@ -27,23 +27,22 @@ def export_model(model, quantized):
     if graph is None:
         raise UserError(f"{model.model_class_name} models cannot be exported for DeepFaceLive: export a SAEHD, AMP "
                         f"or Quick96 model (or XSeg masks with --model XSeg)")
-    fn32, specs = graph(model, False)
-    fn = graph(model, True)[0] if quantized else fn32
-    onnx_model = dfm_export.to_onnx(fn, specs, dfm_export.DFM_OUTPUTS, dfm_export.DFM_OPSET)
-    data = onnx_model.SerializeToString()
+    data = dfm_export.to_onnx(graph(model, quantized), dfm_export.DFM_OUTPUTS, dfm_export.DFM_OPSET)
+    data = data.SerializeToString()
     path = Path(model.get_strpath_storage_for_file("model.dfm"))
     write_bytes_atomic(path, data)
-    return path, dfm_export.compare(data, fn32, specs, dfm_export.DFM_OUTPUTS)
+    # The reference is always the float32 model, also for a quantized file.
+    return path, dfm_export.compare(data, graph(model, False), dfm_export.DFM_OUTPUTS)
 
 
 def export_xseg(model_dir):
     """XSeg_256.npy of `model_dir` -> XSeg_model.onnx; returns (path, max differences)."""
     from models import dfm_export
-    fn, specs = dfm_export.xseg_graph(model_dir)
-    data = dfm_export.to_onnx(fn, specs, dfm_export.XSEG_OUTPUTS, dfm_export.XSEG_OPSET).SerializeToString()
+    graph = dfm_export.xseg_graph(model_dir)
+    data = dfm_export.to_onnx(graph, dfm_export.XSEG_OUTPUTS, dfm_export.XSEG_OPSET).SerializeToString()
     path = Path(model_dir) / XSEG_FILE
     write_bytes_atomic(path, data)
-    return path, dfm_export.compare(data, fn, specs, dfm_export.XSEG_OUTPUTS)
+    return path, dfm_export.compare(data, graph, dfm_export.XSEG_OUTPUTS)
 
 
 def main(model_name, model_dir, force_model_name=None, quantized=None):
