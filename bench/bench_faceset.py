@@ -19,6 +19,7 @@ sys.path.insert(0, str(REPO / "tests"))
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
+from bench.benchlib import record  # noqa: E402
 from core import interact  # noqa: E402
 from core.dflimg import iter_dfl_images  # noqa: E402
 from samplelib import PackedFaceset  # noqa: E402
@@ -66,6 +67,8 @@ def main():
         assert len(got) == n
         print(f"metadata read: {t_meta.rate(n)} files/s   "
               f"(baseline: plain read {t_read.rate(n)} files/s, full JPEG decode {t_decode.rate(n)} files/s)")
+        record("faceset", "metadata read (landmarks)", n / t_meta.wall, "files/s", "full JPEG decode",
+               n / t_decode.wall, f"{n} faces; plain read {n / t_read.wall:,.0f} files/s")
 
         copy_dir = work / "copy"
         t_copy, _ = timed(lambda: shutil.copytree(folder, copy_dir))
@@ -77,6 +80,9 @@ def main():
         print(f"pack: {t_pack.rate(mb, ',.1f')} MB/s, {t_pack.rate(n)} faces/s")
         print(f"unpack: {t_unpack.rate(mb, ',.1f')} MB/s, {t_unpack.rate(n)} faces/s")
         print(f"(baseline: folder copy {t_copy.rate(mb, ',.1f')} MB/s)")
+        for name, took in (("pack", t_pack), ("unpack", t_unpack)):
+            record("faceset", name, mb / took.wall, "MB/s", "folder copy", mb / t_copy.wall,
+                   f"{n} faces, {mb:.1f} MB; {n / took.wall:,.0f} faces/s")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -7,7 +7,7 @@ in a `tf.function` step. Each size/precision runs in its own process holding bot
 of N steps in the order core.leras, Keras, Keras, core.leras (the machine is shared: both see the same drift in
 load; interleaving single steps of two big models instead penalises whichever runs second by re-faulting memory).
 Prints ms per step (median of the 2N timed steps after two warm-up steps) and the parameter counts beside reference
-section 3.1's table.
+section 3.1's table. BENCH_QUICK=1 (run_all): 2 steps per block, SAEHD in fp32 only.
 
     python bench/bench_leras.py [--steps N] [--only quick96|saehd]
 """
@@ -21,6 +21,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.benchlib import quick, record  # noqa: E402
 
 SIZES = {
     "quick96": dict(archi="df", opts="ud", res=96, ae=128, e=64, d=64, m=16, batch=4, ref_params=38.29),
@@ -226,7 +228,7 @@ def worker(size, bf16, steps):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--steps", type=int, default=5)
+    ap.add_argument("--steps", type=int, default=2 if quick() else 5)
     ap.add_argument("--only", choices=list(SIZES))
     ap.add_argument("--worker", nargs=2, metavar=("SIZE", "BF16"), help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -237,7 +239,7 @@ def main():
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=str(ROOT))
     print(f"{'network':<9} {'precision':<9} {'core.leras ms':>13} {'Keras ms':>9} {'ratio':>6}  params (ref)")
     for size in ([args.only] if args.only else list(SIZES)):
-        for bf16 in (False, True):
+        for bf16 in (False,) if quick() and size == "saehd" else (False, True):
             out = subprocess.run([sys.executable, __file__, "--steps", str(args.steps), "--worker", size,
                                   "1" if bf16 else "0"], capture_output=True, text=True, env=env)
             line = [ln for ln in out.stdout.splitlines() if ln.startswith("RESULT ")]
@@ -248,6 +250,10 @@ def main():
             print(f"{size:<9} {'bf16' if bf16 else 'fp32':<9} {lr:>13.0f} {kr:>9.0f} {lr / kr:>6.2f}  "
                   f"{res['params']['leras'] / 1e6:.2f} M ({SIZES[size]['ref_params']} M; "
                   f"Keras {res['params']['keras'] / 1e6:.2f} M)", flush=True)
+            record("leras", f"{size} {'bf16' if bf16 else 'fp32'} training step, core.leras", lr, "ms",
+                   "plain Keras, same network and losses", kr,
+                   f"median of {2 * args.steps} steps; {res['params']['leras'] / 1e6:.2f} M params "
+                   f"(Keras {res['params']['keras'] / 1e6:.2f} M, reference {SIZES[size]['ref_params']} M)")
 
 
 if __name__ == "__main__":

@@ -5,9 +5,9 @@ tests/data photos) are replicated to --count files; each method sorts a fresh co
 start-up is). Wall time and CPU time (this process and its workers) are printed: on a shared machine the CPU time is
 the steadier figure. The in-run baseline is the time to just read and decode the same faces once in one process.
 Then absdiff's peak memory (NumPy/Python allocations, tracemalloc) at --count and 3 x --count faces shows that it
-grows with N, not N x N.
+grows with N, not N x N. BENCH_QUICK=1 (run_all): 200 faces, identity (dlib embeddings) on 50.
 
-    python bench/bench_sort.py [--faces DIR] [--count 1000] [--workers 2] [--methods blur,hist,...]
+    python bench/bench_sort.py [--faces DIR] [--count 1000] [--identity-count N] [--workers 2] [--methods blur,...]
 """
 import argparse
 import contextlib
@@ -23,6 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.benchlib import quick, record  # noqa: E402
 from core import interact  # noqa: E402
 from mainscripts.sort import registry, sorter  # noqa: E402
 
@@ -82,34 +83,52 @@ def absdiff_peak_mb(faces, tmp, count, workers):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--faces", type=Path)
-    ap.add_argument("--count", type=int, default=1000)
+    ap.add_argument("--count", type=int, default=200 if quick() else 1000)
+    ap.add_argument("--identity-count", type=int, help="faces for the identity method (default: --count)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--methods", default=",".join(registry.names()))
     args = ap.parse_args()
+    identity_count = args.identity_count or (50 if quick() else args.count)
     interact.set_non_interactive(True)
 
     with tempfile.TemporaryDirectory() as tmp:
         faces = args.faces or default_faces(Path(tmp))
-        master = Path(tmp) / "master"
-        replicate(faces, master, args.count)
+        masters = {}
+
+        def master(count):
+            """The replicated faces and the read + decode baseline (wall, CPU) at `count`."""
+            if count not in masters:
+                folder = Path(tmp) / f"master{count}"
+                replicate(faces, folder, count)
+                masters[count] = folder, baseline(folder)
+            return masters[count]
         per_k = 1000.0 / args.count
         print(f"{args.count} faces from {faces}, {args.workers} workers; seconds per 1000 faces")
         print(f"{'':<40} {'wall':>8} {'CPU':>8}")
-        wall, cpu = baseline(master)
+        _, (wall, cpu) = master(args.count)
         print(f"{'baseline: read + decode, 1 process':<40} {wall * per_k:8.2f} {cpu * per_k:8.2f}")
         for name in args.methods.split(","):
             method = registry.resolve(name)
+            count = identity_count if name == "identity" else args.count
+            folder, (b_wall, b_cpu) = master(count)
             work = Path(tmp) / "run" / "aligned"
             shutil.rmtree(work.parent, ignore_errors=True)
-            shutil.copytree(master, work)
+            shutil.copytree(folder, work)
             with contextlib.redirect_stdout(io.StringIO()):
                 wall, cpu = timed(lambda: sorter.run(work, method, ANSWERS, workers=args.workers))
-            print(f"[{method.number:2d}] {method.name:<35} {wall * per_k:8.2f} {cpu * per_k:8.2f}", flush=True)
+            k = 1000.0 / count
+            print(f"[{method.number:2d}] {method.name:<35} {wall * k:8.2f} {cpu * k:8.2f}"
+                  f"{f'   ({count} faces)' if count != args.count else ''}", flush=True)
+            record("sort", f"[{method.number}] {method.name}, s per 1000 faces", wall * k, "s",
+                   "read + decode, 1 process", b_wall * k,
+                   f"{count} faces, {args.workers} workers; CPU {cpu * k:.2f} s (baseline {b_cpu * k:.2f} s)")
         if "absdiff" in args.methods.split(","):
             for n in (args.count, 3 * args.count):
                 mb = absdiff_peak_mb(faces, tmp, n, args.workers)
                 print(f"absdiff peak memory, {n} faces: {mb:7.1f} MB = {mb * 1e3 / n:5.1f} KB per face "
                       f"(an N x N float32 table alone: {n * n * 4 / 1e6:7.1f} MB)", flush=True)
+                record("sort", f"absdiff peak memory, {n} faces", mb, "MB", "an N x N float32 table alone",
+                       n * n * 4 / 1e6, "NumPy/Python allocations (tracemalloc)")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.benchlib import record  # noqa: E402
 from core import interact  # noqa: E402
 from mainscripts import VideoEd  # noqa: E402
 
@@ -39,6 +40,9 @@ def main():
         t_dec, _ = best_of(3, decode)
         print(f"BENCH {name}: {frames} frames; extract png {frames / t_png:.0f} frames/s, "
               f"jpg {frames / t_jpg:.0f} frames/s; baseline ffmpeg decode only {frames / t_dec:.0f} frames/s")
+        for ext, t in (("png", t_png), ("jpg", t_jpg)):
+            record("videoed", f"extract-video {name} {ext}", frames / t, "frames/s", "ffmpeg decode only",
+                   frames / t_dec, f"{frames} frames, best of 3")
 
 
 if __name__ == "__main__":

@@ -61,8 +61,9 @@ def main(model_name, model_dir, force_model_name=None, quantized=None):
         path, diffs = export_model(model, quantized)
         tolerance = QUANTIZED_TOLERANCE if quantized else TOLERANCE
     worst = max(diffs.values())
-    interact.log_info(f"{path} ({path.stat().st_size / 2 ** 20:.1f} MB): onnxruntime vs TensorFlow, largest "
-                      f"difference {worst:.2g} ({', '.join(diffs)})")
+    interact.log_info(f"Wrote {path} ({path.stat().st_size / 2 ** 20:.1f} MB), outputs "
+                      f"{', '.join(n + ':0' for n in diffs)}")
+    interact.log_info(f"onnxruntime vs TensorFlow on sample faces: largest difference {worst:.2g}")
     if worst > tolerance:
         raise UserError(f"{path}: the exported file differs from the model by {worst:.2g} (more than {tolerance:g}); "
                         f"do not use it — report this with the model's summary.txt")

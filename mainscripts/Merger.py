@@ -243,7 +243,8 @@ def main(args):
     model = model_cls(model_dir, is_training=False, force_model_name=args.force_model_name,
                       force_gpu_idxs=args.force_gpu_idxs, cpu_only=args.cpu_only)
     if hasattr(model, "ask_merge_options"):  # model-specific merge questions (AMP: morph factor)
-        model.ask_merge_options({o.name: getattr(args, o.dest, None) for o in model.MERGE_OPTIONS})
+        from models import merge_options
+        model.ask_merge_options({o.name: getattr(args, o.dest, None) for o in merge_options()})
     predictor_func, batch_func, input_size, face_type, default_mode = _model_merger_config(model)
     predictor = BatchPredictor(predictor_func, input_size, batch_func)
     output_dir.mkdir(parents=True, exist_ok=True)

@@ -260,7 +260,11 @@ class ModelBase(abc.ABC):
 
     def ask_merge_options(self, values=None):
         """Ask the merge-time options (`values`: flag values by name); returns and keeps them in `merge_options`."""
-        values = values or {}
+        values = {k: v for k, v in (values or {}).items() if v is not None}
+        unknown = sorted(set(values) - {o.name for o in self.MERGE_OPTIONS})
+        if unknown:
+            raise UserError(f"{', '.join('--' + k.replace('_', '-') for k in unknown)}: {self.model_class_name} "
+                            f"models have no such merge option; leave the flag out")
         self.merge_options = {o.name: o.ask(values.get(o.name)) for o in self.MERGE_OPTIONS}
         return self.merge_options
 

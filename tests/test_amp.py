@@ -99,6 +99,11 @@ def test_merge_morph_factor_is_asked_once_with_flag_value_and_range(tmp_path, fi
     np.testing.assert_allclose(loaded.get_predictor()(td)[0], loaded.get_predictor(0.0)(td)[0])
     with pytest.raises(UserError, match="Morph factor"):
         loaded.ask_merge_options({"morph_factor": "1.5"})
+    saehd = make_model("SAEHD", tmp_path / "s", resolution=64, ae_dims=32, e_dims=16, d_dims=16, d_mask_dims=16,
+                       batch_size=4)
+    assert saehd.ask_merge_options({"morph_factor": None}) == {}
+    with pytest.raises(UserError, match="--morph-factor: SAEHD models have no such merge option"):
+        saehd.ask_merge_options({"morph_factor": "0.5"})
 
 
 def test_files_options_and_reload(tmp_path, fixed_generators):

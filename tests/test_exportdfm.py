@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from core import interact
-from model_fixtures import make_model, read_batch, use_fixed_generators
+from model_fixtures import make_model, read_batch, resize_batch, use_fixed_generators
 
 TINY = dict(resolution=64, face_type="wf", ae_dims=32, e_dims=16, d_dims=16, d_mask_dims=16, batch_size=4)
 
@@ -106,6 +106,18 @@ def test_tiny_amp_exports_the_morph_input(tmp_path, monkeypatch, batch):
             for a, b in zip(got, (dst_dstm[..., None], bgr, src_dstm[..., None])):
                 np.testing.assert_allclose(a, b, atol=tol)
         assert max(diffs.values()) < tol
+
+
+def test_quick96_exports_too(tmp_path, monkeypatch, batch):
+    from mainscripts import ExportDFM
+    use_fixed_generators(monkeypatch, resize_batch(batch, 96))
+    m = make_model("Quick96", tmp_path)
+    path, diffs = ExportDFM.export_model(m, False)
+    _, inputs, outputs = _io(path)
+    assert path.name == "new_Quick96_model.dfm" and inputs == [("in_face:0", [None, 96, 96, 3])]
+    assert outputs == [("out_face_mask:0", [None, 96, 96, 1]), ("out_celeb_face:0", [None, 96, 96, 3]),
+                                    ("out_celeb_face_mask:0", [None, 96, 96, 1])]
+    assert max(diffs.values()) < 1e-4
 
 
 def test_xseg_exports_to_onnx(tmp_path, data_dir):

@@ -9,10 +9,11 @@ from mainscripts.report import metrics
 
 
 def find_models(model_dir):
-    """[(model class, model name)] of the models saved in a folder, newest first."""
-    from models import list_models
+    """[(model class, model name)] of the face-swap models saved in a folder (not XSeg: it reconstructs no face)."""
+    from models import import_model, list_models
     from models.model_files import list_model_names
-    return [(cls, name) for cls in list_models() for name in list_model_names(model_dir, cls)]
+    return [(cls, name) for cls in list_models() for name in list_model_names(model_dir, cls)
+            if hasattr(import_model(cls), "reconstruct_dst")]
 
 
 def choose_model(model_dir, model_class=None, model_name=None):
@@ -54,7 +55,7 @@ def evaluate(model_dir, faces, model_class=None, model_name=None, batch=4):
         crops = [model_crop(f, res, ft) for _, f in part]
         x = np.stack([c for c, _ in crops])
         pad = np.concatenate([x, np.repeat(x[-1:], batch - len(x), axis=0)]) if len(x) < batch else x
-        rec = model.ae_view(pad, pad)[1][:len(x)]
+        rec = model.reconstruct_dst(pad)[:len(x)]
         for (path, _), (a, mask), b in zip(part, crops, rec):
             per_face.append({"aligned": path.name, "ssim": metrics.ssim(a, b, mask), "psnr": metrics.psnr(a, b, mask)})
     model.finalize()

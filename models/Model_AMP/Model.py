@@ -268,6 +268,10 @@ class Model(ModelBase):
                           np.array([morph_value], np.float32))
         return [np.clip(x.numpy(), 0.0, 1.0) for x in outs]
 
+    def reconstruct_dst(self, faces):
+        """dst->dst reconstruction (N,R,R,3) of model-space faces, 0..1: what the quality report measures."""
+        return self.ae_view(faces, faces, 0.0)[1]
+
     def on_get_preview(self, samples, for_history=False):
         (_, ts, tsm, _), (_, td, tdm, _) = samples
         S, D = np.clip(ts, 0, 1), np.clip(td, 0, 1)

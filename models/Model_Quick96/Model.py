@@ -121,11 +121,19 @@ class Model(ModelBase):
         out = self.src_dst_train(ws, ts, tsm, wd, td, tdm)
         return [("src_loss", float(np.mean(out["src_loss"]))), ("dst_loss", float(np.mean(out["dst_loss"])))]
 
+    def ae_view(self, target_src, target_dst):
+        """[SS, DD, DDM, SD, SDM] NHWC float32 0..1."""
+        return [np.clip(x.numpy(), 0, 1) for x in self._ae_view(np.asarray(target_src, np.float32),
+                                                                np.asarray(target_dst, np.float32))]
+
+    def reconstruct_dst(self, faces):
+        """dst->dst reconstruction (N,R,R,3) of model-space faces, 0..1: what the quality report measures."""
+        return self.ae_view(faces, faces)[1]
+
     def on_get_preview(self, samples, for_history=False):
         (_, ts, tsm), (_, td, tdm) = samples[0][:3], samples[1][:3]
         S, D = np.clip(ts, 0, 1), np.clip(td, 0, 1)
-        SS, DD, DDM, SD, SDM = [np.clip(x.numpy(), 0, 1) for x in self._ae_view(np.asarray(ts, np.float32),
-                                                                                  np.asarray(td, np.float32))]
+        SS, DD, DDM, SD, SDM = self.ae_view(ts, td)
         DDM, SDM = np.repeat(DDM, 3, -1), np.repeat(SDM, 3, -1)
         n = min(4, len(S))
         plain = [np.concatenate([S[i], SS[i], D[i], DD[i], SD[i]], axis=1) for i in range(n)]
