@@ -5,7 +5,8 @@ worker pool, the libraries using their own threads).
 Wall-clock times of a fresh process each, so they include Python start-up, imports, starting the workers and
 loading the models (what a user waits for). Faces are written whole_face 512, JPEG q90, without debug images,
 second landmark pass on (the defaults).
-720p frames: the KPhotoAlbum test photos letterboxed to 1280x720.
+720p frames: the KPhotoAlbum test photos letterboxed to 1280x720. BENCH_QUICK=1 (run_all): the 60 demo frames with
+centerface only.
 
     python bench/bench_extract.py [--frames N] [--frames-720p N] [--workers N] [--detectors centerface,mt]
 """
@@ -91,7 +92,7 @@ def run(frames_dir, detector, out, workers):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--frames", type=int, default=60 if quick() else 240, help="demo frames (60 = the whole clip)")
-    ap.add_argument("--frames-720p", type=int, default=14 if quick() else 56)
+    ap.add_argument("--frames-720p", type=int, default=0 if quick() else 56, help="0: none")
     ap.add_argument("--workers", type=int, default=None, help="default: the extractor's own choice per detector")
     ap.add_argument("--detectors", default="centerface" if quick() else "centerface,mt")
     ap.add_argument("--measure", nargs=4, metavar=("FRAMES_DIR", "DETECTOR", "OUT", "WORKERS"), help=argparse.SUPPRESS)
@@ -104,8 +105,9 @@ def main():
     print(f"{cpu_count()} CPU cores", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        sets = {"demo 252x188": (tmp / "demo", len(demo_frames(tmp / "demo", args.frames))),
-                "720p": (tmp / "720p", len(frames_720p(tmp / "720p", args.frames_720p)))}
+        sets = {"demo 252x188": (tmp / "demo", len(demo_frames(tmp / "demo", args.frames)))}
+        if args.frames_720p:
+            sets["720p"] = (tmp / "720p", len(frames_720p(tmp / "720p", args.frames_720p)))
         for name, (frames, n) in sets.items():
             for det in args.detectors.split(","):
                 used = args.workers or plan_workers(config(det, tmp), [], None, n)[0]

@@ -7,6 +7,7 @@
 2. Samples/s built in this thread (= the CPU cost of a sample) and with 1 and 2 worker processes for the SAEHD
    outputs (res 128, FULL from whole-face samples: warped input, target, full-face mask, eyes+mouth mask; with and
    without ct) and the Quick96 outputs (res 96), at batch 8, beside the consumption rates of part 1.
+BENCH_QUICK=1 (run_all): 1 step per block in part 1, 4 batches in part 2.
 
     python bench/bench_samplelib.py [--src DIR] [--dst DIR] [--batches N] [--steps N] [--no-train]
 """
@@ -23,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.benchlib import quick, record  # noqa: E402
 from facelib.FaceType import FaceType  # noqa: E402
 from samplelib.SampleGeneratorFace import SampleGeneratorFace  # noqa: E402
 from samplelib.SampleProcessor import ChannelType, FaceMaskType, Options, SampleType  # noqa: E402
@@ -113,6 +115,9 @@ def train_rates(src, dst, steps):
         rates[name] = per_step / (fixed / 1000)
         print(f"{name:<8} {'bf16' if bf16 else 'fp32':<5} {fixed:>14.0f} {real:>18.0f} "
               f"{100 * (real / fixed - 1):>+7.0f}%   {rates[name]:>10.1f}/s   {r['workers']}", flush=True)
+        record("samplelib", f"{name} {'bf16' if bf16 else 'fp32'} training step with the real generators", real,
+               "ms", "same step on one fixed batch", fixed,
+               f"median of {2 * steps} steps each; generator workers per side {r['workers']}")
     return rates
 
 
@@ -120,8 +125,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--src", type=Path, default=COMPAT / "aligned_whole_face")
     ap.add_argument("--dst", type=Path, default=COMPAT / "data_dst" / "aligned")
-    ap.add_argument("--batches", type=int, default=12)
-    ap.add_argument("--steps", type=int, default=3, help="timed training steps per block (4 blocks)")
+    ap.add_argument("--batches", type=int, default=4 if quick() else 12)
+    ap.add_argument("--steps", type=int, default=1 if quick() else 3, help="timed training steps per block (4 blocks)")
     ap.add_argument("--no-train", action="store_true", help="skip part 1 (no consumption rates)")
     ap.add_argument("--train-worker", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -147,6 +152,9 @@ def main():
             # seconds of one core per second of training spent building samples
             line += f"   {need:8.1f}/s          {100 * need / rates[0] / os.cpu_count():4.1f}% of the CPUs"
         print(line)
+        base = (f"samples/s a {model} step uses", need) if need else ("built in this thread", rates[0])
+        record("samplelib", f"{name} samples/s, 2 worker processes", rates[2], "samples/s", base[0], base[1],
+               f"batch {batch}, {args.batches} batches; in this thread {rates[0]:.1f}/s, 1 worker {rates[1]:.1f}/s")
     print(f"load average at end: {os.getloadavg()[0]:.1f}")
 
 

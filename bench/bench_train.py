@@ -5,6 +5,7 @@ Each configuration runs in its own process through the models' own code (options
 step) on a fixed random batch (the sample generators are bypassed, so the figure is the network step alone). The
 in-run baseline is the plain-Keras build of the same network from bench_leras.py (same losses, Keras optimizers).
 Peak memory = the process's maximum resident set (CPU) or TensorFlow's peak GPU allocation.
+BENCH_QUICK=1 (run_all): 2 timed steps, SAEHD in fp32 only.
 
     python bench/bench_train.py [--steps N] [--only quick96|saehd] [--no-keras]
 """
@@ -21,6 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
+
+from benchlib import quick, record  # noqa: E402
 
 SAEHD_DEFAULT = {"resolution": "128", "face_type": "f", "archi": "liae-ud", "ae_dims": "256", "e_dims": "64",
                  "d_dims": "64", "d_mask_dims": "22", "batch_size": "8"}
@@ -87,7 +90,7 @@ def run_keras(size, bf16, steps):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--steps", type=int, default=5)
+    ap.add_argument("--steps", type=int, default=2 if quick() else 5)
     ap.add_argument("--only", choices=("quick96", "saehd"))
     ap.add_argument("--no-keras", action="store_true", help="skip the plain-Keras baseline")
     ap.add_argument("--gpu", action="store_true", help="train on the first GPU (default: CPU)")
@@ -108,7 +111,7 @@ def main():
     ref = {"quick96": 38.29, "saehd": 82.38}
     print(f"{'model':<8} {'prec':<5} {'ms/step':>8} {'peak MB':>8} {'Keras ms':>9} {'Keras MB':>9}  params (ref §3.1)")
     for size in ([args.only] if args.only else ["quick96", "saehd"]):
-        for bf16 in (False, True):
+        for bf16 in (False,) if quick() and size == "saehd" else (False, True):
             res = {}
             for impl in ("model",) + (() if args.no_keras else ("keras",)):
                 cmd = [sys.executable, __file__, "--steps", str(args.steps), "--worker", impl, size,
@@ -125,6 +128,12 @@ def main():
             keras_txt = f"{k['ms']:>9.0f} {k['peak_mb']:>9.0f}" if k else f"{'-':>9} {'-':>9}"
             print(f"{size:<8} {prec:<5} {r['ms']:>8.0f} {r['peak_mb']:>8.0f} {keras_txt}  "
                   f"{r['params'] / 1e6:.2f} M ({ref[size]} M) {r['parts']} [{r['mem']}]", flush=True)
+            device = "GPU" if args.gpu else "CPU"
+            keras = ("plain Keras, same network", k["ms"], k["peak_mb"]) if k else ("none (--no-keras)", "-", "-")
+            record("train", f"{size} {prec} ms per training step", r["ms"], "ms", keras[0], keras[1],
+                   f"median of {args.steps} steps, {device}, fixed batch; {r['params'] / 1e6:.2f} M params")
+            record("train", f"{size} {prec} peak memory", r["peak_mb"], "MB", keras[0], keras[2],
+                   f"{r['mem']}, whole process")
 
 
 if __name__ == "__main__":

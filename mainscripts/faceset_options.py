@@ -14,4 +14,4 @@ ENHANCER = Option(
     choices=("auto", "FaceEnhancer", "realesrgan-x4plus", "realesr-animevideov3"),
     help="x4 network; every face is enhanced at 4x its size and scaled back. auto = the original's FaceEnhancer when "
          "_internal/FaceEnhancer.npy is there, else realesrgan-x4plus (photos: keeps skin texture; slow on a CPU, "
-         "about 6 s per 256 px face on 2 cores). realesr-animevideov3 is ~30x faster but paints faces smooth.")
+         "6-17 s per 256 px face on 2 cores). realesr-animevideov3 is ~30x faster but paints faces smooth.")

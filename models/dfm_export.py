@@ -10,9 +10,9 @@ compute.
 An `ExportGraph` is `fn(*inputs NHWC) -> tuple of 4-D outputs in the current layout`, its input `tf.TensorSpec`s
 (named like the ONNX inputs, without `:0`) and the model parts whose weights it uses. `to_onnx` traces it with the
 kernels and matrices as extra inputs, converts that small graph with tf2onnx and then bakes them in, folding the
-weight-only ops (transposes to ONNX's layouts, float16 casts). Freezing the weights into the TensorFlow graph instead makes
-TensorFlow and tf2onnx copy them dozens of times (16+ GB for the AMP defaults); this way the export holds about three
-copies. `compare` runs the file in onnxruntime against the TensorFlow graph.
+weight-only ops (transposes to ONNX's layouts, float16 casts). Freezing the weights into the TensorFlow graph
+instead makes TensorFlow and tf2onnx copy them dozens of times (16+ GB for the AMP defaults); this way the export
+holds a few copies (under 4 GB). `compare` runs the file in onnxruntime against the TensorFlow graph.
 """
 from dataclasses import dataclass
 from typing import Callable
