@@ -5,7 +5,6 @@ Networks: the original's FaceEnhancer (facelib.FaceEnhancer, when `_internal/Fac
 offline Real-ESRGAN weights run with ncnn (merger.enhancers). Faces are processed one at a time in this process:
 both networks use every CPU core themselves.
 """
-import shutil
 
 import cv2
 import numpy as np
@@ -13,8 +12,9 @@ import numpy as np
 from core import interact
 from core.dflimg import DFLJPG, NotDFLImageError
 from core.errors import UserError
-from core.pathex import get_image_paths, require_dir, write_bytes_atomic
+from core.pathex import get_image_paths, require_dir
 from core.progress import Summary, progress
+from mainscripts.faceset_merge_back import merge_back
 from mainscripts.faceset_options import ENHANCER
 
 AUTO_FALLBACK = "realesrgan-x4plus"
@@ -89,10 +89,5 @@ def enhance_faceset(input_dir, enhancer=None, merge=None):
             interact.log_err(f"{path}: {why} - skipped")
             summary.add("skipped")
     summary.print()
-    if done and interact.input_bool(f"Merge {out_dir.name} to {input_dir.name}?", True, value=merge):
-        interact.log_info(f"Copying processed files to {input_dir}")
-        for path in done:
-            write_bytes_atomic(path, (out_dir / path.name).read_bytes())
-        interact.log_info(f"Removing {out_dir}")
-        shutil.rmtree(out_dir)
+    merge_back(done, out_dir, input_dir, merge)
     return summary

@@ -6,7 +6,6 @@ the face is re-warped from its stored landmarks (parts outside the old crop stay
 through the same matrix, the XSeg mask is re-warped at 256 and binarized, and `image_to_face_mat` is recomputed from
 the source landmarks so that the merger still finds the face in its frame.
 """
-import shutil
 
 import cv2
 import numpy as np
@@ -14,11 +13,12 @@ import numpy as np
 from core import interact
 from core.dflimg import DFLJPG, NotDFLImageError
 from core.errors import UserError
-from core.pathex import get_image_paths, require_dir, write_bytes_atomic
+from core.pathex import get_image_paths, require_dir
 from core.progress import Summary
 from core.workers import map_items
 from facelib import LandmarksProcessor
 from facelib.FaceType import FaceType
+from mainscripts.faceset_merge_back import merge_back
 from mainscripts.faceset_options import RESIZE_FACE_TYPE, RESIZE_SIZE
 
 XSEG_RES = 256
@@ -117,10 +117,5 @@ def resize_faceset(input_dir, image_size=None, face_type=None, merge=None, worke
             interact.log_err(f"{path}: {why} - skipped")
             summary.add("skipped")
     summary.print()
-    if done and interact.input_bool(f"Merge {out_dir.name} to {input_dir.name}?", True, value=merge):
-        interact.log_info(f"Copying processed files to {input_dir}")
-        for path in done:
-            write_bytes_atomic(path, (out_dir / path.name).read_bytes())
-        interact.log_info(f"Removing {out_dir}")
-        shutil.rmtree(out_dir)
+    merge_back(done, out_dir, input_dir, merge)
     return summary

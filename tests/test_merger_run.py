@@ -33,7 +33,7 @@ class FakeModel:
 def workspace(tmp_path, compat_dir, monkeypatch):
     import models
     monkeypatch.setattr(models, "import_model", lambda name: FakeModel)
-    data_dst = make_workspace(tmp_path, compat_dir)
+    make_workspace(tmp_path, compat_dir)
     (tmp_path / "model").mkdir()
     return tmp_path
 
