@@ -26,3 +26,40 @@ BATCH_SIZE = Option(
          "for your videocard manually.")
 
 COMMON_OPTIONS = [AUTOBACKUP_HOUR, WRITE_PREVIEW_HISTORY, TARGET_ITER, RANDOM_SRC_FLIP, RANDOM_DST_FLIP, BATCH_SIZE]
+
+# Face-model options that SAEHD and AMP declare alike (the original asks them with the same text and ranges).
+AE_DIMS = Option("ae_dims", "AutoEncoder dimensions", "int", 256, valid_range=(32, 1024), overridable=False,
+    help="All face information will packed to AE dims. If amount of AE dims are not enough, then for example "
+         "closed eyes will not be recognized. More dims are better, but require more VRAM. You can fine-tune "
+         "model size to fit your GPU.")
+E_DIMS = Option("e_dims", "Encoder dimensions", "int", 64, valid_range=(16, 256), overridable=False,
+    help="More dims help to recognize more facial features and achieve sharper result, but require more "
+         "VRAM. You can fine-tune model size to fit your GPU.")
+D_DIMS = Option("d_dims", "Decoder dimensions", "int", 64, valid_range=(16, 256), overridable=False,
+    help="More dims help to recognize more facial features and achieve sharper result, but require more "
+         "VRAM. You can fine-tune model size to fit your GPU.")
+D_MASK_DIMS = Option("d_mask_dims", "Decoder mask dimensions", "int", 22, valid_range=(16, 256), overridable=False,
+    help="Typical mask dimensions = decoder dimensions / 3. If you manually cut out obstacles from the dst "
+         "mask, you can increase this parameter to achieve better quality.")
+UNIFORM_YAW = Option("uniform_yaw", "Uniform yaw distribution of samples", "bool", False,
+    help="Helps to fix blurry side faces due to small amount of them in the faceset.")
+BLUR_OUT_MASK = Option("blur_out_mask", "Blur out mask", "bool", False,
+    help="Blurs nearby area outside of applied face mask of training samples. The result is the background "
+         "near the face is smoothed and less noticeable on swapped face. The exact xseg mask in src and dst "
+         "faceset is required.")
+LR_DROPOUT = Option("lr_dropout", "Use learning rate dropout", "str", "n", choices=("n", "y", "cpu"),
+    help="When the face is trained enough, you can enable this option to get extra sharpness and reduce "
+         "subpixel shake for less amount of iterations. Enabled it before `disable random warp` and before "
+         "GAN. \nn - disabled.\ny - enabled\ncpu - enabled on CPU. This allows not to use extra VRAM, "
+         "sacrificing 20% time of iteration.")
+MODELS_OPT_ON_GPU = Option("models_opt_on_gpu", "Place models and optimizer on GPU", "bool", True,
+    help="When you train on one GPU, by default model and optimizer weights are placed on GPU to accelerate "
+         "the process. You can place they on CPU to free up extra VRAM, thus set bigger dimensions.")
+GAN_DIMS = Option("gan_dims", "GAN dimensions", "int", 16, valid_range=(4, 512),
+    help="The dimensions of the GAN network. The higher dimensions, the more VRAM is required. You can get "
+         "sharper edges even at the lowest setting. Typical fine value is 16.")
+CT_MODE = Option("ct_mode", "Color transfer for src faceset", "str", "none",
+    choices=("none", "rct", "lct", "mkl", "idt", "sot"),
+    help="Change color distribution of src samples close to dst samples. Try all modes to find the best.")
+CLIPGRAD = Option("clipgrad", "Enable gradient clipping", "bool", False,
+    help="Gradient clipping reduces chance of model collapse, sacrificing speed of training.")

@@ -4,6 +4,7 @@
 for wf/head, GAN patch size and dims only with GAN power, true face only for df) are decided in Model.py.
 """
 from core.options import Option
+from models import common_options as common
 from models.common_options import COMMON_OPTIONS
 
 ARCHI_HELP = ("'df' keeps more identity-preserved face.\n'liae' can fix overly different face shapes.\n"
@@ -20,42 +21,23 @@ OPTIONS = COMMON_OPTIONS + [
                 "area of cheeks. Mid face is 30% wider than half face. 'Whole face' covers full area of face "
                 "include forehead. 'head' covers full head, but requires XSeg for src and dst faceset."),
     Option("archi", "AE architecture", "str", "liae-ud", overridable=False, help=ARCHI_HELP),
-    Option("ae_dims", "AutoEncoder dimensions", "int", 256, valid_range=(32, 1024), overridable=False,
-           help="All face information will packed to AE dims. If amount of AE dims are not enough, then for example "
-                "closed eyes will not be recognized. More dims are better, but require more VRAM. You can fine-tune "
-                "model size to fit your GPU."),
-    Option("e_dims", "Encoder dimensions", "int", 64, valid_range=(16, 256), overridable=False,
-           help="More dims help to recognize more facial features and achieve sharper result, but require more "
-                "VRAM. You can fine-tune model size to fit your GPU."),
-    Option("d_dims", "Decoder dimensions", "int", 64, valid_range=(16, 256), overridable=False,
-           help="More dims help to recognize more facial features and achieve sharper result, but require more "
-                "VRAM. You can fine-tune model size to fit your GPU."),
-    Option("d_mask_dims", "Decoder mask dimensions", "int", 22, valid_range=(16, 256), overridable=False,
-           help="Typical mask dimensions = decoder dimensions / 3. If you manually cut out obstacles from the dst "
-                "mask, you can increase this parameter to achieve better quality."),
+    common.AE_DIMS,
+    common.E_DIMS,
+    common.D_DIMS,
+    common.D_MASK_DIMS,
     Option("masked_training", "Masked training", "bool", True,
            help="This option is available only for 'whole_face' or 'head' type. Masked training clips training "
                 "area to full_face mask or XSeg mask, thus network will train the faces properly."),
     Option("eyes_mouth_prio", "Eyes and mouth priority", "bool", False,
            help="Helps to fix eye problems during training like \"alien eyes\" and wrong eyes direction. Also makes "
                 "the detail of the teeth higher."),
-    Option("uniform_yaw", "Uniform yaw distribution of samples", "bool", False,
-           help="Helps to fix blurry side faces due to small amount of them in the faceset."),
-    Option("blur_out_mask", "Blur out mask", "bool", False,
-           help="Blurs nearby area outside of applied face mask of training samples. The result is the background "
-                "near the face is smoothed and less noticeable on swapped face. The exact xseg mask in src and dst "
-                "faceset is required."),
-    Option("models_opt_on_gpu", "Place models and optimizer on GPU", "bool", True,
-           help="When you train on one GPU, by default model and optimizer weights are placed on GPU to accelerate "
-                "the process. You can place they on CPU to free up extra VRAM, thus set bigger dimensions."),
+    common.UNIFORM_YAW,
+    common.BLUR_OUT_MASK,
+    common.MODELS_OPT_ON_GPU,
     Option("adabelief", "Use AdaBelief optimizer?", "bool", True,
            help="Use AdaBelief optimizer. It requires more VRAM, but the accuracy and the generalization of the "
                 "model is higher."),
-    Option("lr_dropout", "Use learning rate dropout", "str", "n", choices=("n", "y", "cpu"),
-           help="When the face is trained enough, you can enable this option to get extra sharpness and reduce "
-                "subpixel shake for less amount of iterations. Enabled it before `disable random warp` and before "
-                "GAN. \nn - disabled.\ny - enabled\ncpu - enabled on CPU. This allows not to use extra VRAM, "
-                "sacrificing 20% time of iteration."),
+    common.LR_DROPOUT,
     Option("random_warp", "Enable random warp of samples", "bool", True,
            help="Random warp is required to generalize facial expressions of both faces. When the face is trained "
                 "enough, you can disable it to get extra sharpness and reduce subpixel shake for less amount of "
@@ -72,9 +54,7 @@ OPTIONS = COMMON_OPTIONS + [
     Option("gan_patch_size", "GAN patch size", "int", 16, valid_range=(3, 640),
            help="The higher patch size, the higher the quality, the more VRAM is required. You can get sharper "
                 "edges even at the lowest setting. Typical fine value is resolution / 8."),
-    Option("gan_dims", "GAN dimensions", "int", 16, valid_range=(4, 512),
-           help="The dimensions of the GAN network. The higher dimensions, the more VRAM is required. You can get "
-                "sharper edges even at the lowest setting. Typical fine value is 16."),
+    common.GAN_DIMS,
     Option("true_face_power", "'True face' power.", "float", 0.0, valid_range=(0.0, 1.0),
            help="Experimental option. Discriminates result face to be more like src face. Higher value - stronger "
                 "discrimination. Typical value is 0.01 . Only for 'df' architectures."),
@@ -87,11 +67,8 @@ OPTIONS = COMMON_OPTIONS + [
            help="Learn the area outside mask of the predicted face to be the same as dst. If you want to use this "
                 "option with 'whole_face' you have to use XSeg trained mask. This can make face more like dst. "
                 "Enabling this option increases the chance of model collapse. Typical value is 2.0"),
-    Option("ct_mode", "Color transfer for src faceset", "str", "none",
-           choices=("none", "rct", "lct", "mkl", "idt", "sot"),
-           help="Change color distribution of src samples close to dst samples. Try all modes to find the best."),
-    Option("clipgrad", "Enable gradient clipping", "bool", False,
-           help="Gradient clipping reduces chance of model collapse, sacrificing speed of training."),
+    common.CT_MODE,
+    common.CLIPGRAD,
     Option("pretrain", "Enable pretraining mode", "bool", False,
            help="Pretrain the model with large amount of various faces. After that, model can be used to train the "
                 "fakes more quickly. Forces random_warp=N, random_flips=Y, gan_power=0.0, lr_dropout=N, "
