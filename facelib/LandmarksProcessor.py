@@ -234,15 +234,29 @@ def _rotation_to_euler(R):
     return math.atan2(-R[1, 2], R[1, 1]), math.atan2(-R[2, 0], sy), 0.0
 
 
-def estimate_pitch_yaw_roll(aligned_landmarks, size=256):
-    """(pitch, yaw, roll) in radians, each clipped to ±pi/2, from landmarks of an aligned face of the given size."""
-    focal = size
-    camera = np.array([[focal, 0, size / 2], [0, focal, size / 2], [0, 0, 1]], dtype=np.float32)
+def _solve_pose(aligned_landmarks, size, flags):
+    # float32 points and camera, as the original passes them.
+    camera = np.array([[size, 0, size / 2], [0, size, size / 2], [0, 0, 1]], dtype=np.float32)
     image_pts = np.asarray(aligned_landmarks, dtype=np.float32)[_POSE_IDXS]
-    _, rvec, _ = cv2.solvePnP(landmarks_68_3D[_POSE_IDXS], image_pts, camera, np.zeros((4, 1)))
-    pitch, yaw, roll = _rotation_to_euler(cv2.Rodrigues(rvec)[0])
+    _, rvec, _ = cv2.solvePnP(landmarks_68_3D[_POSE_IDXS], image_pts, camera, np.zeros((4, 1)), flags=flags)
+    return _rotation_to_euler(cv2.Rodrigues(rvec)[0])
+
+
+def estimate_pitch_yaw_roll(aligned_landmarks, size=256):
+    """(pitch, yaw, roll) in radians, each clipped to ±pi/2, from landmarks of an aligned face of the given size.
+
+    The original's estimate (iterative solvePnP): sorting and uniform-yaw sampling depend on it. It sometimes lands
+    on the mirror solution behind the camera (roll near ±pi, clipped); estimate_head_pose does not."""
+    pitch, yaw, roll = _solve_pose(aligned_landmarks, size, cv2.SOLVEPNP_ITERATIVE)
     half_pi = math.pi / 2.0
     pitch, yaw, roll = (float(np.clip(v, -half_pi, half_pi)) for v in (pitch, yaw, roll))
+    return -pitch, yaw, roll
+
+
+def estimate_head_pose(aligned_landmarks, size=256):
+    """(pitch, yaw, roll) in radians, same signs as estimate_pitch_yaw_roll, from the globally optimal PnP solution
+    (SQPnP), unclipped: for measuring pose differences."""
+    pitch, yaw, roll = _solve_pose(aligned_landmarks, size, cv2.SOLVEPNP_SQPNP)
     return -pitch, yaw, roll
 
 

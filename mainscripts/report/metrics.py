@@ -26,14 +26,14 @@ def pitch_yaw_roll_deg(landmarks, reference):
     size = 256
     mat = LandmarksProcessor.get_transform_mat(np.asarray(reference), size, FaceType.FULL)
     aligned = LandmarksProcessor.transform_points(np.asarray(landmarks, np.float32), mat)
-    return tuple(math.degrees(v) for v in LandmarksProcessor.estimate_pitch_yaw_roll(aligned, size=size))
+    return tuple(math.degrees(v) for v in LandmarksProcessor.estimate_head_pose(aligned, size=size))
 
 
 def pose_error_deg(landmarks, reference):
     """Absolute (pitch, yaw, roll) difference in degrees between the swapped face and the original face."""
     p = pitch_yaw_roll_deg(landmarks, reference)
     q = pitch_yaw_roll_deg(reference, reference)
-    return tuple(abs(a - b) for a, b in zip(p, q))
+    return tuple(abs((a - b + 180.0) % 360.0 - 180.0) for a, b in zip(p, q))
 
 
 def _rings(mask, width):
