@@ -123,3 +123,17 @@ def test_html_renders_with_plots_in_headless_chromium(reports, workspace, tmp_pa
     blue = np.all(np.abs(img.astype(int) - (180, 119, 31)) <= 12, axis=-1)
     bands = {y // 400 for y in np.nonzero(blue.any(axis=1))[0]}
     assert len(bands) >= 4
+
+
+def test_head_pose_avoids_the_original_estimates_behind_camera_flip(compat_dir):
+    """anne_helene_0 (frontal): the original's iterative estimate lands behind the camera (roll clipped to 90°);
+    the report's SQPnP pose is upright and agrees with it on the faces where the original does not flip."""
+    import math
+
+    from core.dflimg.dfljpg import DFLJPG
+    from facelib import LandmarksProcessor as L
+    lm = DFLJPG.load(compat_dir / "aligned_whole_face" / "anne_helene_0.jpg").get_landmarks()
+    assert abs(L.estimate_pitch_yaw_roll(lm, 256)[2]) == pytest.approx(math.pi / 2)
+    assert all(abs(math.degrees(v)) < 5 for v in L.estimate_head_pose(lm, 256))
+    lm = DFLJPG.load(compat_dir / "aligned_whole_face" / "bar55_2.jpg").get_landmarks()  # turned ~40°, no flip
+    np.testing.assert_allclose(L.estimate_head_pose(lm, 256), L.estimate_pitch_yaw_roll(lm, 256), atol=0.05)
