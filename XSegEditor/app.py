@@ -1,18 +1,10 @@
 """Start the XSeg editor on a folder of aligned faces: read the folder, check for a display, run the Qt window."""
-import os
 import sys
 
 from core import interact
+from core.display import require_display
 from core.errors import UserError
 from XSegEditor.faces import FaceFolder
-
-
-def _require_display():
-    # Qt aborts the whole process (uncatchable) when it cannot open a display, so check first.
-    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
-                                                 or os.environ.get("QT_QPA_PLATFORM")):
-        raise UserError("the XSeg editor needs a display: run it on the desktop (or over ssh -X); "
-                        "DISPLAY and WAYLAND_DISPLAY are not set")
 
 
 def run(input_dir):
@@ -23,7 +15,7 @@ def run(input_dir):
         interact.log_err(f"... and {len(folder.skipped) - 5} more files that are not aligned faces - skipped")
     if not len(folder):
         raise UserError(f"{folder.dir}: no aligned faces (DeepFaceLab .jpg files) in this folder - extract faces first")
-    _require_display()
+    require_display("the XSeg editor")
     from PyQt5.QtWidgets import QApplication
     from XSegEditor.window import EditorWindow
 

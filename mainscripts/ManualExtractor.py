@@ -7,12 +7,11 @@ frames, A = accuracy (second landmark pass) on/off, H = help. Small rects (<= 40
 `ManualPass` holds the state and does the work; the window only turns Qt events into its calls and paints it.
 """
 import os
-import sys
 
 import cv2
 import numpy as np
 
-from core.errors import UserError
+from core.display import require_display
 from facelib import LandmarksProcessor
 from facelib.FaceType import FaceType
 from mainscripts.extract.frames import read_frame
@@ -316,19 +315,12 @@ def make_window(manual_pass):
     return ManualWindow()
 
 
-def require_display():
-    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
-                                                 or os.environ.get("QT_QPA_PLATFORM")):
-        raise UserError("manual extraction opens a window, but there is no display (DISPLAY is not set): run it "
-                        "in a desktop session or choose an automatic detector")
-
-
 def run_manual_pass(paths, landmarker, detector, window_size=1368, second_pass=True, face_type=FaceType.FULL):
     """Show the window until every frame is decided, Q, or the window is closed; returns the ManualPass."""
     p = ManualPass(paths, landmarker, detector, window_size, second_pass, face_type)
     if p.finished:
         return p
-    require_display()
+    require_display("manual extraction (choose an automatic detector otherwise)")
     QtCore, QtGui, QtWidgets = _qt()
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
     window = make_window(p)

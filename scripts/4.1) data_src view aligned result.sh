@@ -1,0 +1,3 @@
+#!/usr/bin/env bash
+. "$(dirname "$0")/env.sh"
+"$DFL_PYTHON" "$DFL_MAIN" view --input-dir "$DFL_WORKSPACE/data_src/aligned" "$@"
