@@ -12,9 +12,8 @@ import numpy as np
 from core import interact
 from core.dflimg import DFLJPG, NotDFLImageError
 from core.errors import UserError
-from core.pathex import get_image_paths, require_dir
 from core.progress import Summary, progress
-from mainscripts.faceset_merge_back import merge_back
+from mainscripts.faceset_output import count_result, fresh_output_dir, input_faces, merge_back
 from mainscripts.faceset_options import ENHANCER
 
 AUTO_FALLBACK = "realesrgan-x4plus"
@@ -61,33 +60,18 @@ def enhance_face(path, out_path, enhance):
 
 def enhance_faceset(input_dir, enhancer=None, merge=None):
     """Ask the network (flag value wins), enhance every face into `<dir>_enhanced`, offer to merge back."""
-    input_dir = require_dir(input_dir, "input folder")
-    paths = get_image_paths(input_dir, (".jpg", ".jpeg"))
-    if not paths:
-        hint = "; unpack faceset.pak first (util --unpack-faceset)" if (input_dir / "faceset.pak").is_file() else ""
-        raise UserError(f"{input_dir}: no aligned faces (.jpg) to enhance{hint}")
+    input_dir, paths = input_faces(input_dir, "enhance")
     name = resolve(ENHANCER.ask(enhancer))
     interact.log_info(f"Enhancing {len(paths)} faces with {name}")
     enhance = make_enhancer(name)
-    out_dir = input_dir.parent / f"{input_dir.name}_enhanced"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    old = get_image_paths(out_dir)
-    if old:
-        interact.log_info(f"{out_dir.name} already exists, deleting its {len(old)} images...")
-        for p in old:
-            p.unlink()
+    out_dir = fresh_output_dir(input_dir, "enhanced")
 
     summary = Summary("Done")
     summary.add("faces enhanced", 0)
     done = []
     for path in progress(paths, desc="Enhancing", unit="face"):
         why = enhance_face(path, out_dir / path.name, enhance)
-        if why is None:
-            done.append(path)
-            summary.add("faces enhanced")
-        else:
-            interact.log_err(f"{path}: {why} - skipped")
-            summary.add("skipped")
+        count_result(summary, done, path, why, "faces enhanced")
     summary.print()
     merge_back(done, out_dir, input_dir, merge)
     return summary

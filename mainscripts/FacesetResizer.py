@@ -10,15 +10,13 @@ the source landmarks so that the merger still finds the face in its frame.
 import cv2
 import numpy as np
 
-from core import interact
 from core.dflimg import DFLJPG, NotDFLImageError
 from core.errors import UserError
-from core.pathex import get_image_paths, require_dir
 from core.progress import Summary
 from core.workers import map_items
 from facelib import LandmarksProcessor
 from facelib.FaceType import FaceType
-from mainscripts.faceset_merge_back import merge_back
+from mainscripts.faceset_output import count_result, fresh_output_dir, input_faces, merge_back
 from mainscripts.faceset_options import RESIZE_FACE_TYPE, RESIZE_SIZE
 
 XSEG_RES = 256
@@ -89,33 +87,18 @@ def _resize_task(task):
 
 def resize_faceset(input_dir, image_size=None, face_type=None, merge=None, workers=None):
     """Ask the size and face type (flag values win), resize every face into `<dir>_resized`, offer to merge back."""
-    input_dir = require_dir(input_dir, "input folder")
-    paths = get_image_paths(input_dir, (".jpg", ".jpeg"))
-    if not paths:
-        hint = "; unpack faceset.pak first (util --unpack-faceset)" if (input_dir / "faceset.pak").is_file() else ""
-        raise UserError(f"{input_dir}: no aligned faces (.jpg) to resize{hint}")
+    input_dir, paths = input_faces(input_dir, "resize")
     size = RESIZE_SIZE.ask(image_size)
     code = RESIZE_FACE_TYPE.ask(None if face_type is None else str(face_type).lower())
     target = None if code == "same" else FaceType.from_option(code)
-    out_dir = input_dir.parent / f"{input_dir.name}_resized"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    old = get_image_paths(out_dir)
-    if old:
-        interact.log_info(f"{out_dir.name} already exists, deleting its {len(old)} images...")
-        for p in old:
-            p.unlink()
+    out_dir = fresh_output_dir(input_dir, "resized")
 
     summary = Summary("Done")
     summary.add("faces resized", 0)
     done = []
     tasks = [(p, out_dir / p.name, size, target) for p in paths]
     for _, (path, why) in map_items(_resize_task, tasks, workers=workers, desc="Resizing", unit="face"):
-        if why is None:
-            done.append(path)
-            summary.add("faces resized")
-        else:
-            interact.log_err(f"{path}: {why} - skipped")
-            summary.add("skipped")
+        count_result(summary, done, path, why, "faces resized")
     summary.print()
     merge_back(done, out_dir, input_dir, merge)
     return summary

@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from core import interact
-from core.dflimg import iter_dfl_images
+from core.dflimg import DFLJPG, iter_dfl_images
 from core.errors import UserError
 from core.pathex import get_image_paths, require_dir
 from core.progress import Summary, progress
@@ -139,34 +139,30 @@ def _warn(what):
     interact.input_str("Press enter to continue.", "")
 
 
-def remove_xseg(input_dir):
-    """Delete the applied XSeg masks (after the warning)."""
+def _remove(input_dir, warning, has, clear, counted):
     input_dir = require_dir(input_dir, "aligned faces folder")
     interact.log_info(f"Processing folder {input_dir}")
-    _warn("APPLIED XSEG MASKS")
+    _warn(warning)
     summary = Summary("Done")
     for _, d in _faces(input_dir, "Processing"):
-        if d.has_xseg_mask():
-            d.set_xseg_mask(None)
+        if has(d):
+            clear(d)
             d.save()
-            summary.add("masks removed")
+            summary.add(counted)
     summary.print()
     return summary
+
+
+def remove_xseg(input_dir):
+    """Delete the applied XSeg masks (after the warning)."""
+    return _remove(input_dir, "APPLIED XSEG MASKS", DFLJPG.has_xseg_mask, lambda d: d.set_xseg_mask(None),
+                   "masks removed")
 
 
 def remove_xseg_labels(input_dir):
     """Delete the XSeg editor's polygons (after the warning)."""
-    input_dir = require_dir(input_dir, "aligned faces folder")
-    interact.log_info(f"Processing folder {input_dir}")
-    _warn("LABELED XSEG POLYGONS")
-    summary = Summary("Done")
-    for _, d in _faces(input_dir, "Processing"):
-        if d.has_seg_ie_polys():
-            d.set_seg_ie_polys(None)
-            d.save()
-            summary.add("labels removed")
-    summary.print()
-    return summary
+    return _remove(input_dir, "LABELED XSEG POLYGONS", DFLJPG.has_seg_ie_polys, lambda d: d.set_seg_ie_polys(None),
+                   "labels removed")
 
 
 # --------------------------------------------------------------------------------------------------------- fetch

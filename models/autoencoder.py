@@ -5,9 +5,10 @@ LIAE: shared `encoder`, `inter_AB`, `inter_B` (2·ae channels each) and one `dec
 src code = [AB(src), AB(src)], dst code = [B(dst), AB(dst)], swap code = [AB(dst), AB(dst)].
 Part names are the weight files' names (`<name>_<Model>_<part>.npy`) and the keys' first scope.
 """
+import numpy as np
 import tensorflow as tf
 
-from core.leras import ops, predictors
+from core.leras import config, ops, predictors
 from core.leras.archi import DeepFakeArchi
 
 
@@ -92,3 +93,28 @@ class FaceAutoEncoder:
         return predictors.make_saehd_predictor("liae", encoder=self.encoder, inter_AB=self.inter_AB,
                                                inter_B=self.inter_B, decoder=self.decoder)
 
+
+class AutoEncoderViews:
+    """Views of a model's FaceAutoEncoder (`self.ae`) for previews and the quality report."""
+
+    def _build_ae_view(self, fmt):
+        """Trace the view function for the model's data format `fmt`; inputs and outputs are NHWC."""
+        @tf.function
+        def ae_view(target_src, target_dst):
+            with config.use_data_format(fmt):
+                ts, td = ops.to_data_format(target_src, target_dst)
+                p = self.ae.forward(ts, td)
+                outs = [p["pred_src_src"], p["pred_dst_dst"], p["pred_dst_dstm"], p["pred_src_dst"],
+                        p["pred_src_dstm"]]
+                return [tf.transpose(x, (0, 2, 3, 1)) for x in outs] if fmt == "NCHW" else outs
+
+        self._ae_view = ae_view
+
+    def ae_view(self, target_src, target_dst):
+        """[src->src, dst->dst, dst->dst mask, src->dst, src->dst mask], NHWC float32 clipped to 0..1."""
+        return [np.clip(x.numpy(), 0.0, 1.0) for x in self._ae_view(np.asarray(target_src, np.float32),
+                                                                    np.asarray(target_dst, np.float32))]
+
+    def reconstruct_dst(self, faces):
+        """dst->dst reconstruction (N,R,R,3) of model-space faces, 0..1: what the quality report measures."""
+        return self.ae_view(faces, faces)[1]

@@ -94,3 +94,20 @@ def gaussian_blur(x, radius=2.0):
 def random_binomial(shape, p, dtype=tf.float32):
     """1 with probability p, else 0 (a fresh sample every time the graph runs)."""
     return tf.cast(tf.random.uniform(shape, dtype=tf.float32) < p, dtype)
+
+
+def to_data_format(*xs):
+    """NHWC tensors in the current data format (transposed to NCHW when that is set): model inputs come as NHWC."""
+    if config.data_format() == "NCHW":
+        return [tf.transpose(x, (0, 3, 1, 2)) for x in xs]
+    return list(xs)
+
+
+def blur_out_background(target, mask, resolution):
+    """Replace the background outside `mask` by a normalised blur of it (the blur_out_mask option)."""
+    sigma = resolution / 128
+    anti = 1.0 - mask
+    x = gaussian_blur(target * anti, sigma)
+    y = 1.0 - gaussian_blur(mask, sigma)
+    y = tf.where(tf.equal(y, 0.0), tf.ones_like(y), y)
+    return target * mask + (x / y) * anti

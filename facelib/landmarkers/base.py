@@ -4,6 +4,8 @@ Second pass (reference 4.3): warp the frame to a FULL face 256 crop with the fir
 crop; if it finds exactly one face, run the landmarker again there (FAN: 5-crop multi-sample) and map the points
 back to the frame; otherwise keep the first landmarks.
 """
+import abc
+
 import cv2
 import numpy as np
 
@@ -13,7 +15,7 @@ from facelib.FaceType import FaceType
 SECOND_PASS_SIZE = 256
 
 
-class Landmarker:
+class Landmarker(abc.ABC):
     name = None
 
     @staticmethod
@@ -24,9 +26,9 @@ class Landmarker:
         """68 (x, y) float32 points in image coordinates for each (l, t, r, b) box."""
         return [self._landmarks_one(image_bgr, rect, refine=False) for rect in rects]
 
+    @abc.abstractmethod
     def _landmarks_one(self, image_bgr, rect, refine):
         """Landmarks for one box; `refine` is set in the second pass (FAN then averages 5 crops)."""
-        raise NotImplementedError
 
     def second_pass(self, image_bgr, landmarks68, detector):
         mat = LandmarksProcessor.get_transform_mat(landmarks68, SECOND_PASS_SIZE, FaceType.FULL)

@@ -159,25 +159,10 @@ class Model(ModelBase):
         ])
 
     # ------------------------------------------------------------------------------------------------- graph
-    @staticmethod
-    def _to_fmt(*xs):
-        if config.data_format() == "NCHW":
-            return [tf.transpose(x, (0, 3, 1, 2)) for x in xs]
-        return list(xs)
-
-    def _blur_out(self, target, mask):
-        """Replace the background outside `mask` by a normalised blur of it (blur_out_mask option)."""
-        sigma = self.resolution / 128
-        anti = 1.0 - mask
-        x = ops.gaussian_blur(target * anti, sigma)
-        y = 1.0 - ops.gaussian_blur(mask, sigma)
-        y = tf.where(tf.equal(y, 0.0), tf.ones_like(y), y)
-        return target * mask + (x / y) * anti
-
     def _masked(self, target, targetm):
         """(target, blurred mask) with the blur-out option applied; mask = clip(blur(m), 0, 0.5) * 2."""
         if self.blur_out_mask:
-            target = self._blur_out(target, targetm)
+            target = ops.blur_out_background(target, targetm, self.resolution)
         m_blur = tf.clip_by_value(ops.gaussian_blur(targetm, max(1, self.resolution // 32)), 0.0, 0.5) * 2.0
         return target, m_blur
 
@@ -191,7 +176,7 @@ class Model(ModelBase):
         return loss + tf.reduce_mean(10 * tf.square(targetm - predm), axis=[1, 2, 3])
 
     def _g_loss(self, ws, ts, tsm, tsem, wd, td, tdm, tdem):
-        ws, ts, tsm, tsem, wd, td, tdm, tdem = self._to_fmt(ws, ts, tsm, tsem, wd, td, tdm, tdem)
+        ws, ts, tsm, tsem, wd, td, tdm, tdem = ops.to_data_format(ws, ts, tsm, tsem, wd, td, tdm, tdem)
         p = self.net.forward_train(ws, wd, self.morph_factor)
         ts, tsm_blur = self._masked(ts, tsm)
         td, tdm_blur = self._masked(td, tdm)
@@ -214,7 +199,7 @@ class Model(ModelBase):
         return g_loss, {"src_loss": src_loss, "dst_loss": dst_loss}
 
     def _d_gan_loss(self, ws, ts, tsm, wd, td, tdm):
-        ws, ts, tsm, wd, td, tdm = self._to_fmt(ws, ts, tsm, wd, td, tdm)
+        ws, ts, tsm, wd, td, tdm = ops.to_data_format(ws, ts, tsm, wd, td, tdm)
         p = self.net.forward_train(ws, wd, self.morph_factor)
         ts, tsm_blur = self._masked(ts, tsm)
         td, tdm_blur = self._masked(td, tdm)
@@ -244,13 +229,13 @@ class Model(ModelBase):
         @tf.function
         def view(target_src, target_dst, morph_value):
             with config.use_data_format(fmt):
-                ts, td = self._to_fmt(target_src, target_dst)
+                ts, td = ops.to_data_format(target_src, target_dst)
                 return nhwc(self.net.view(ts, td, morph_value))
 
         @tf.function
         def merge(faces, morph_value):
             with config.use_data_format(fmt):
-                return nhwc(self.net.merge(self._to_fmt(faces)[0], morph_value))
+                return nhwc(self.net.merge(ops.to_data_format(faces)[0], morph_value))
 
         self._view, self._merge = view, merge
 

@@ -12,7 +12,7 @@ import tensorflow as tf
 
 from core.leras import config, losses, ops, optimizers, training
 from facelib.FaceType import FaceType
-from models.autoencoder import FaceAutoEncoder
+from models.autoencoder import AutoEncoderViews, FaceAutoEncoder
 from models.Model_Quick96.options import OPTIONS
 from models.ModelBase import ModelBase
 
@@ -23,7 +23,7 @@ BATCH_PER_DEVICE = 4
 MIN_GPU_GB_FOR_MODELS = 4
 
 
-class Model(ModelBase):
+class Model(AutoEncoderViews, ModelBase):
     OPTIONS = OPTIONS
     #: the merger's default mode for this model (the original's MergerConfigMasked default_mode)
     merger_default_mode = "seamless"
@@ -59,16 +59,7 @@ class Model(ModelBase):
                                                           loss_scale)
             self._make_generators()
 
-        @tf.function
-        def ae_view(target_src, target_dst):
-            with config.use_data_format(fmt):
-                ts, td = self._to_fmt(target_src, target_dst)
-                p = self.ae.forward(ts, td)
-                outs = [p["pred_src_src"], p["pred_dst_dst"], p["pred_dst_dstm"], p["pred_src_dst"],
-                        p["pred_src_dstm"]]
-                return [tf.transpose(x, (0, 2, 3, 1)) for x in outs] if fmt == "NCHW" else outs
-
-        self._ae_view = ae_view
+        self._build_ae_view(fmt)
         self.last_batch = None
 
     def _make_generators(self):
@@ -90,12 +81,6 @@ class Model(ModelBase):
                                 generators_count=workers)
             for path in (self.training_data_src_path, self.training_data_dst_path)])
 
-    @staticmethod
-    def _to_fmt(*xs):
-        if config.data_format() == "NCHW":
-            return [tf.transpose(x, (0, 3, 1, 2)) for x in xs]
-        return list(xs)
-
     def _side_loss(self, target, targetm, pred, predm):
         m_blur = ops.gaussian_blur(targetm, max(1, RESOLUTION // 32))
         t, p = target * m_blur, pred * m_blur
@@ -104,7 +89,7 @@ class Model(ModelBase):
         return loss + tf.reduce_mean(10 * tf.square(targetm - predm), axis=[1, 2, 3])
 
     def _loss(self, ws, ts, tsm, wd, td, tdm):
-        ws, ts, tsm, wd, td, tdm = self._to_fmt(ws, ts, tsm, wd, td, tdm)
+        ws, ts, tsm, wd, td, tdm = ops.to_data_format(ws, ts, tsm, wd, td, tdm)
         p = self.ae.forward(ws, wd)
         src_loss = self._side_loss(ts, tsm, p["pred_src_src"], p["pred_src_srcm"])
         dst_loss = self._side_loss(td, tdm, p["pred_dst_dst"], p["pred_dst_dstm"])
@@ -120,15 +105,6 @@ class Model(ModelBase):
             (ws, ts, tsm), (wd, td, tdm) = self.last_batch
         out = self.src_dst_train(ws, ts, tsm, wd, td, tdm)
         return [("src_loss", float(np.mean(out["src_loss"]))), ("dst_loss", float(np.mean(out["dst_loss"])))]
-
-    def ae_view(self, target_src, target_dst):
-        """[SS, DD, DDM, SD, SDM] NHWC float32 0..1."""
-        return [np.clip(x.numpy(), 0, 1) for x in self._ae_view(np.asarray(target_src, np.float32),
-                                                                np.asarray(target_dst, np.float32))]
-
-    def reconstruct_dst(self, faces):
-        """dst->dst reconstruction (N,R,R,3) of model-space faces, 0..1: what the quality report measures."""
-        return self.ae_view(faces, faces)[1]
 
     def on_get_preview(self, samples, for_history=False):
         (_, ts, tsm), (_, td, tdm) = samples[0][:3], samples[1][:3]

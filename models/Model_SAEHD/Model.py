@@ -17,7 +17,7 @@ from core.leras import config, losses, ops, optimizers, training
 from core.leras.archi import parse_archi
 from core.leras.discriminators import CodeDiscriminator, UNetPatchDiscriminator
 from facelib.FaceType import FaceType
-from models.autoencoder import FaceAutoEncoder
+from models.autoencoder import AutoEncoderViews, FaceAutoEncoder
 from models.Model_SAEHD.options import OPTIONS
 from models.ModelBase import ModelBase
 
@@ -34,7 +34,7 @@ def _validate_archi(value):
     return value
 
 
-class Model(ModelBase):
+class Model(AutoEncoderViews, ModelBase):
     OPTIONS = OPTIONS
     #: the merger's default mode for this model (the original's MergerConfigMasked default_mode)
     merger_default_mode = "overlay"
@@ -214,20 +214,6 @@ class Model(ModelBase):
         ])
 
     # ------------------------------------------------------------------------------------------------- graph
-    def _to_fmt(self, *xs):
-        if config.data_format() == "NCHW":
-            return [tf.transpose(x, (0, 3, 1, 2)) for x in xs]
-        return list(xs)
-
-    def _blur_out(self, target, mask):
-        """Replace the background outside `mask` by a normalised blur of it (blur_out_mask option)."""
-        sigma = self.resolution / 128
-        anti = 1.0 - mask
-        x = ops.gaussian_blur(target * anti, sigma)
-        y = 1.0 - ops.gaussian_blur(mask, sigma)
-        y = tf.where(tf.equal(y, 0.0), tf.ones_like(y), y)
-        return target * mask + (x / y) * anti
-
     def _mask_blur(self, m):
         return tf.clip_by_value(ops.gaussian_blur(m, max(1, self.resolution // 32)), 0.0, 0.5) * 2.0
 
@@ -243,7 +229,7 @@ class Model(ModelBase):
     def _side_terms(self, target, targetm, targetm_em, pred, predm):
         """(loss, masked target, masked prediction, blurred mask) for one side."""
         if self.blur_out_mask:
-            target = self._blur_out(target, targetm)
+            target = ops.blur_out_background(target, targetm, self.resolution)
         m_blur = self._mask_blur(targetm)
         t_opt = target * m_blur if self.masked_training else target
         p_opt = pred * m_blur if self.masked_training else pred
@@ -254,7 +240,7 @@ class Model(ModelBase):
         return loss, target, t_opt, p_opt, m_blur
 
     def _g_loss(self, ws, ts, tsm, tsem, wd, td, tdm, tdem):
-        ws, ts, tsm, tsem, wd, td, tdm, tdem = self._to_fmt(ws, ts, tsm, tsem, wd, td, tdm, tdem)
+        ws, ts, tsm, tsem, wd, td, tdm, tdem = ops.to_data_format(ws, ts, tsm, tsem, wd, td, tdm, tdem)
         p = self.ae.forward(ws, wd)
         src_loss, ts_b, ts_opt, pss_opt, tsm_blur = self._side_terms(ts, tsm, tsem, p["pred_src_src"],
                                                                       p["pred_src_srcm"])
@@ -288,14 +274,14 @@ class Model(ModelBase):
         return g_loss, {"src_loss": src_loss, "dst_loss": dst_loss}
 
     def _d_code_loss(self, ws, wd):
-        ws, wd = self._to_fmt(ws, wd)
+        ws, wd = ops.to_data_format(ws, wd)
         src_code = tf.stop_gradient(tf.cast(self.ae.inter(self.ae.encoder(ws)), tf.float32))
         dst_code = tf.stop_gradient(tf.cast(self.ae.inter(self.ae.encoder(wd)), tf.float32))
         loss = (_dloss(1.0, self.code_discriminator(dst_code)) + _dloss(0.0, self.code_discriminator(src_code))) * 0.5
         return loss, {"d_code_loss": loss}
 
     def _d_gan_loss(self, ws, ts, tsm):
-        ws, ts, tsm = self._to_fmt(ws, ts, tsm)
+        ws, ts, tsm = ops.to_data_format(ws, ts, tsm)
         if self.archi_type == "df":
             pred, _ = self.ae.decoder_src(self.ae.inter(self.ae.encoder(ws)))
         else:
@@ -303,7 +289,7 @@ class Model(ModelBase):
             pred, _ = self.ae.decoder(ops.concat_ch((ab, ab)))
         pred = tf.stop_gradient(pred)
         if self.blur_out_mask:
-            ts = self._blur_out(ts, tsm)
+            ts = ops.blur_out_background(ts, tsm, self.resolution)
         m_blur = self._mask_blur(tsm)
         t_opt = ts * m_blur if self.masked_training else ts
         p_opt = pred * m_blur if self.masked_training else pred
@@ -329,18 +315,7 @@ class Model(ModelBase):
                 self.D_src_dst_train = training.make_train_step(self._d_gan_loss, self.D_src_dst_opt,
                                                                 self.D_src.get_weights(), ctx.strategy, scale())
 
-        @tf.function
-        def ae_view(target_src, target_dst):
-            with config.use_data_format(fmt):
-                ts, td = self._to_fmt(target_src, target_dst)
-                p = self.ae.forward(ts, td)
-                outs = [p["pred_src_src"], p["pred_dst_dst"], p["pred_dst_dstm"], p["pred_src_dst"],
-                        p["pred_src_dstm"]]
-                if fmt == "NCHW":
-                    outs = [tf.transpose(x, (0, 2, 3, 1)) for x in outs]
-                return outs
-
-        self._ae_view = ae_view
+        self._build_ae_view(fmt)
 
     # ------------------------------------------------------------------------------------------------- training
     def on_train_one_iter(self):
@@ -351,14 +326,6 @@ class Model(ModelBase):
         if self.D_src is not None:
             self.D_src_dst_train(ws, ts, tsm)
         return [("src_loss", float(np.mean(out["src_loss"]))), ("dst_loss", float(np.mean(out["dst_loss"])))]
-
-    def ae_view(self, target_src, target_dst):
-        return [np.clip(x.numpy(), 0.0, 1.0) for x in self._ae_view(np.asarray(target_src, np.float32),
-                                                                    np.asarray(target_dst, np.float32))]
-
-    def reconstruct_dst(self, faces):
-        """dst->dst reconstruction (N,R,R,3) of model-space faces, 0..1: what the quality report measures."""
-        return self.ae_view(faces, faces)[1]
 
     def on_get_preview(self, samples, for_history=False):
         (_, ts, tsm, _), (_, td, tdm, _) = samples
