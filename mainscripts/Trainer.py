@@ -31,14 +31,17 @@ def format_loss_line(iter, iter_time, losses):
 
 
 class TrainingLoop:
-    """Runs `model` until closed; communicates through `to_ui` / `from_ui` queues."""
+    """Runs `model` until closed; communicates through `to_ui` / `from_ui` queues. With `time_limit_min` the
+    loop saves and ends once it has trained that long (wall time since its start)."""
 
-    def __init__(self, model, to_ui, from_ui, save_interval_min=SAVE_INTERVAL_MIN, stop_at_goal=False):
+    def __init__(self, model, to_ui, from_ui, save_interval_min=SAVE_INTERVAL_MIN, stop_at_goal=False,
+                 time_limit_min=0.0):
         self.model = model
         self.to_ui = to_ui
         self.from_ui = from_ui
         self.save_interval_s = save_interval_min * 60
         self.stop_at_goal = stop_at_goal
+        self.time_limit_s = time_limit_min * 60
         self.error = None
 
     def send_preview(self):
@@ -58,7 +61,7 @@ class TrainingLoop:
         try:
             self.after_save = False
             save_iter = m.get_iter()
-            last_save = last_backup = time.time()
+            started = last_save = last_backup = time.time()
             reached = m.is_reached_iter_goal()
             if reached and self.stop_at_goal:
                 interact.log_info(f"Model already trained to the target iteration {m.target_iter}; pass a larger "
@@ -94,6 +97,10 @@ class TrainingLoop:
                         if self.stop_at_goal:
                             break
                         interact.log_info("You can use preview now.")
+                    elif self.time_limit_s and time.time() - started >= self.time_limit_s:
+                        interact.log_info(f"\nReached the time limit ({self.time_limit_s / 60:g} min).")
+                        self.save()
+                        break
                     elif time.time() - last_save >= self.save_interval_s:
                         self.save()
                         last_save = time.time()
@@ -183,7 +190,7 @@ def run_headless(model, to_ui, from_ui):
 def main(model_class_name, model_dir, training_data_src_dir, training_data_dst_dir, pretraining_data_dir=None,
          pretrained_model_dir=None, no_preview=False, force_model_name=None, force_gpu_idxs=None, cpu_only=False,
          silent_start=False, option_values=None, debug=False, save_interval_min=SAVE_INTERVAL_MIN,
-         mixed_precision=False):
+         mixed_precision=False, time_limit_min=0.0):
     import models
     from core.pathex import require_dir
     require_dir(training_data_src_dir, "training data src folder")
@@ -202,7 +209,8 @@ def main(model_class_name, model_dir, training_data_src_dir, training_data_dst_d
                       mixed_precision=mixed_precision)
     start_iter = model.get_iter()
     to_ui, from_ui = queue.Queue(), queue.Queue()
-    loop = TrainingLoop(model, to_ui, from_ui, save_interval_min, stop_at_goal=no_preview)
+    loop = TrainingLoop(model, to_ui, from_ui, save_interval_min, stop_at_goal=no_preview,
+                        time_limit_min=time_limit_min)
     thread = threading.Thread(target=loop.run, name="training", daemon=True)
     thread.start()
     try:

@@ -49,6 +49,17 @@ def _option_flags():
     return [_merged(decls) for decls in by_name.values()]
 
 
+def _minutes(text):
+    import argparse
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 100000.0:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected minutes, a number from 0 to 100000")
+    return value
+
+
 def _train(args):
     import os
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -65,7 +76,8 @@ def _train(args):
                         pretraining_data_dir=args.pretraining_data_dir, pretrained_model_dir=args.pretrained_model_dir,
                         no_preview=args.no_preview, force_model_name=args.force_model_name,
                         force_gpu_idxs=gpu_idxs, cpu_only=args.cpu_only, silent_start=args.silent_start,
-                        option_values=values, debug=args.debug, mixed_precision=args.mixed_precision)
+                        option_values=values, debug=args.debug, mixed_precision=args.mixed_precision,
+                        time_limit_min=args.time_limit)
 
 
 def register(subparsers, common):
@@ -90,6 +102,8 @@ def register(subparsers, common):
     p.add_argument("--mixed-precision", action="store_true",
                    help="compute in bfloat16 (CPUs with AVX512_BF16/AMX) or float16 (NVIDIA GPUs); weights and "
                         "files stay float32")
+    p.add_argument("--time-limit", type=_minutes, default=0.0, metavar="MINUTES",
+                   help="save and stop after training this many minutes (0 = no limit)")
     p.add_argument("--silent-start", action="store_true",
                    help="no prompts: best device, latest model, saved options (flags still apply)")
     g = p.add_argument_group("model options (asked when not given; see the prompts' ? help)")

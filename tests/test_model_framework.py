@@ -245,6 +245,35 @@ def test_autobackup_and_preview_history_on_schedule(Tiny, tmp_path):
     assert sorted(p.name for p in m.preview_history_path.iterdir())[:2] == ["0000000.jpg", "0000000_1.jpg"]
 
 
+def test_time_limit_saves_and_ends_training(Tiny, tmp_path, capsys):
+    from mainscripts import Trainer
+    m = _make(Tiny, tmp_path)
+    to_ui = queue.Queue()
+    loop = Trainer.TrainingLoop(m, to_ui, queue.Queue(), time_limit_min=0.5)
+    real = Trainer.time.time
+    start = real()
+    Trainer.time.time = lambda: start + 31 if m.iter >= 4 else start  # 31 s pass after iteration 4
+    try:
+        loop.run()
+    finally:
+        Trainer.time.time = real
+    assert loop.error is None and m.iter == 4
+    assert "Reached the time limit (0.5 min)" in capsys.readouterr().out
+    assert model_files.read_data(tmp_path / "new_Tiny_data.dat")["iter"] == 4
+    msgs = [to_ui.get() for _ in range(to_ui.qsize())]
+    assert msgs[-1]["op"] == "closed" and msgs[-2]["iter"] == 4
+
+
+def test_train_time_limit_flag_is_checked():
+    import argparse
+
+    from mainscripts import cmd_train
+    assert cmd_train._minutes("2.5") == 2.5
+    for bad in ("-1", "x", "1e9"):
+        with pytest.raises(argparse.ArgumentTypeError, match="expected minutes"):
+            cmd_train._minutes(bad)
+
+
 def test_loss_graph_draws_each_loss_in_its_colour():
     hist = [[1.0 - i / 300, 2.0 - i / 200] for i in range(300)]
     g = preview_image.loss_graph(hist, 300, 200)

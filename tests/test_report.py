@@ -83,6 +83,16 @@ def test_self_swap_keeps_pose_landmarks_and_identity(reports):
     # A pasted-back face is the dst person: as far from src as the original is.
     assert abs(t["id_to_src"]["mean"] - t["dst_id_to_src"]["mean"]) < 0.1
     assert t["edge_ratio"]["mean"] < 1.5
+    # ... so no face is recognised as src: it is nearer the dst person's mean identity.
+    assert t["id_to_dst_identity"]["max"] < t["id_to_src"]["mean"]
+    assert t["recognised_as_src_share"] == 0.0
+
+
+def test_recognised_as_src_needs_the_same_person_distance_and_nearer_src():
+    from mainscripts.report.metrics import recognised_as_src
+    assert recognised_as_src(0.45, 0.7)
+    assert not recognised_as_src(0.45, 0.40)    # nearer the dst person
+    assert not recognised_as_src(0.62, 0.75)    # nearer src, but too far to be the same person (a blur)
 
 
 def test_mirrored_face_shows_as_larger_errors(reports):

@@ -44,7 +44,8 @@ def _read(path):
 
 
 def measure_face(face, merged, original, mask, landmarker, embedder, src_mean):
-    """One face's record: landmark and pose error, identity distances, seam figures, centres for jitter."""
+    """One face's record (landmark and pose error, identity distances, seam figures, centres for jitter) and the
+    embeddings of the swapped and the original face."""
     rect = _rect(face)
     lm_m = landmarker.landmarks(merged, [rect])[0]
     lm_o = landmarker.landmarks(original, [rect])[0]
@@ -64,7 +65,18 @@ def measure_face(face, merged, original, mask, landmarker, embedder, src_mean):
     seam = metrics.seam_figures(merged, original, mask, rect[2] - rect[0]) if mask is not None else None
     rec["colour_shift"] = seam["colour_shift"] if seam else None
     rec["edge_ratio"] = seam["edge_ratio"] if seam else None
-    return rec
+    return rec, emb_m, emb_o
+
+
+def add_identity_verdicts(records, swap_embs, orig_embs):
+    """Per record: `id_to_dst_identity`, the swap's distance to the mean of all original dst faces, and
+    `recognised_as_src` (see metrics.recognised_as_src); needs the src identity."""
+    if not records or records[0]["id_to_src"] is None:
+        return
+    dst_mean = np.mean(orig_embs, axis=0)
+    for rec, emb in zip(records, swap_embs):
+        rec["id_to_dst_identity"] = float(np.linalg.norm(emb - dst_mean))
+        rec["recognised_as_src"] = metrics.recognised_as_src(rec["id_to_src"], rec["id_to_dst_identity"])
 
 
 def measure_workspace(dst_dir, aligned_dir, merged_dir, mask_dir, landmarker, embedder, src_mean, counts):
@@ -72,7 +84,7 @@ def measure_workspace(dst_dir, aligned_dir, merged_dir, mask_dir, landmarker, em
     by_frame = {}
     for path, face in load_faces(aligned_dir, counts.setdefault("skipped_files", [])):
         by_frame.setdefault(face.get_source_filename(), []).append((path, face))
-    records = []
+    records, swap_embs, orig_embs = [], [], []
     for name in progress(sorted(by_frame), desc="frames", unit="frame"):
         stem = Path(name).stem
         merged_path, mask_path, orig_path = merged_dir / f"{stem}.png", mask_dir / f"{stem}.png", dst_dir / name
@@ -87,10 +99,13 @@ def measure_workspace(dst_dir, aligned_dir, merged_dir, mask_dir, landmarker, em
         if mask is not None:
             mask = (mask if mask.ndim == 2 else mask[..., 0]).astype(np.float32) / 255.0
         for i, (path, face) in enumerate(sorted(by_frame[name], key=lambda pf: pf[0].name)):
-            rec = measure_face(face, merged, original, mask, landmarker, embedder, src_mean)
+            rec, emb_m, emb_o = measure_face(face, merged, original, mask, landmarker, embedder, src_mean)
             rec.update(frame=stem, face=i, aligned=path.name, source_filename=name)
             records.append(rec)
+            swap_embs.append(emb_m)
+            orig_embs.append(emb_o)
         counts["frames"] = counts.get("frames", 0) + 1
+    add_identity_verdicts(records, swap_embs, orig_embs)
     return records
 
 
@@ -98,7 +113,9 @@ def summarise(records):
     """Totals over all faces: means/medians of each figure, and jitter of the first face per frame (swap and
     original frames, so smoothing shows as the difference)."""
     out = {"faces": len(records)}
-    for key in ("id_to_src", "dst_id_to_src", "id_to_dst", "landmark_error", "pitch_error", "yaw_error",
+    verdicts = [r["recognised_as_src"] for r in records if "recognised_as_src" in r]
+    out["recognised_as_src_share"] = float(np.mean(verdicts)) if verdicts else None
+    for key in ("id_to_src", "dst_id_to_src", "id_to_dst", "id_to_dst_identity", "landmark_error", "pitch_error", "yaw_error",
                 "roll_error", "colour_shift", "edge_ratio"):
         vals = np.array([r[key] for r in records if r.get(key) is not None], np.float64)
         out[key] = {"mean": float(vals.mean()), "median": float(np.median(vals)), "max": float(vals.max())} \

@@ -7,6 +7,9 @@ import numpy as np
 from facelib import LandmarksProcessor
 from facelib.FaceType import FaceType
 
+#: dlib's own decision threshold for its 128-D embedding: below it, usually the same person
+SAME_PERSON = 0.6
+
 
 def eye_distance(landmarks):
     """Distance between the eye centres (68-point scheme): the scale every landmark error is divided by."""
@@ -34,6 +37,13 @@ def pose_error_deg(landmarks, reference):
     p = pitch_yaw_roll_deg(landmarks, reference)
     q = pitch_yaw_roll_deg(reference, reference)
     return tuple(abs((a - b + 180.0) % 360.0 - 180.0) for a, b in zip(p, q))
+
+
+def recognised_as_src(to_src, to_dst_identity):
+    """True when a swapped face reads as the src person: within dlib's same-person distance of the src identity and
+    nearer it than the dst identity. Both identities are means over many faces, so a blurred, average-looking face is
+    not counted as nearer either one by being "central"."""
+    return bool(to_src < SAME_PERSON and to_src < to_dst_identity)
 
 
 def _rings(mask, width):

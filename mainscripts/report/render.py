@@ -9,8 +9,7 @@ import numpy as np
 
 from core.cv2ex import cv2_imread, normalize_channels
 from core.pathex import write_bytes_atomic
-
-SAME_PERSON = 0.6  # dlib's own decision threshold for its 128-D embedding
+from mainscripts.report.metrics import SAME_PERSON
 
 
 def _png_b64(fig):
@@ -102,12 +101,16 @@ def write(out_dir, report, records, frame_paths):
     for key, label in (("id_to_src", "identity distance swap → src"),
                        ("dst_id_to_src", "identity distance original dst → src (baseline)"),
                        ("id_to_dst", "identity distance swap → original dst"),
+                       ("id_to_dst_identity", "identity distance swap → dst person (mean of all dst faces)"),
                        ("landmark_error", "landmark error (× eye distance)"),
                        ("pitch_error", "pitch error (°)"), ("yaw_error", "yaw error (°)"), ("roll_error", "roll error (°)"),
                        ("colour_shift", "seam colour shift (ΔE)"), ("edge_ratio", "seam edge ratio")):
         v = t.get(key)
         rows.append(f"<tr><td>{label}</td><td>{_fmt(v and v['mean'])}</td><td>{_fmt(v and v['median'])}</td>"
                     f"<td>{_fmt(v and v['max'])}</td></tr>")
+    share = t.get("recognised_as_src_share")
+    rows.append(f"<tr><td>faces recognised as the src person (swap → src below {SAME_PERSON} and nearer src than "
+                f"the dst person)</td><td colspan=3>{'–' if share is None else f'{share:.0%}'}</td></tr>")
     rows.append(f"<tr><td>jitter of the face centre (% of eye distance per frame²)</td>"
                 f"<td colspan=3>swap {_fmt(t.get('jitter_swap'))} — original {_fmt(t.get('jitter_original'))}</td></tr>")
     model = report.get("model")

@@ -52,9 +52,11 @@ def main(args):
     json_path, html_path = render.write(out_dir, report, records, frame_paths)
     t = report["totals"]
     idt = t["id_to_src"]["mean"] if t["id_to_src"] else None
+    share = t["recognised_as_src_share"]
     interact.log_info(
         f"Report: {counts.get('frames', 0)} frames, {t['faces']} faces, identity to src "
-        f"{'–' if idt is None else f'{idt:.3f}'}, landmark error {t['landmark_error']['mean']:.3f}, "
+        f"{'–' if idt is None else f'{idt:.3f}'} (recognised as src: {'–' if share is None else f'{share:.0%}'}), "
+        f"landmark error {t['landmark_error']['mean']:.3f}, "
         + (f"model SSIM {model['ssim']:.3f} PSNR {model['psnr']:.2f} dB, " if model else "")
         + f"{time.time() - t0:.1f} s -> {html_path}, {json_path.name}")
     return report
