@@ -275,7 +275,7 @@ class ModelBase(abc.ABC):
         """An option not asked in this configuration: the saved value, else `default` (else the declared one)."""
         decl = self._decls[name]
         if name in self.options:
-            value = self._coerce(decl, self.options[name])
+            value = self._saved(decl, self.options[name], self.model_data_path)
         else:
             value = self._coerce(decl, decl.default if default is None else default)
         self.options[name] = value
@@ -288,14 +288,17 @@ class ModelBase(abc.ABC):
             self._consumed.add(name)
         saved = self.options.get(name)
         if self.first_run:
-            base = self.default_options.get(name, decl.default if default is None else default)
-            value = decl.ask(flag, self._coerce(decl, base))
+            if name in self.default_options:
+                base = self._saved(decl, self.default_options[name], self.default_options_path)
+            else:
+                base = self._coerce(decl, decl.default if default is None else default)
+            value = decl.ask(flag, base)
         elif saved is None:
             value = decl.ask(flag, self._coerce(decl, decl.default if default is None else default))
         elif decl.overridable and (self.ask_override or flag is not None):
-            value = decl.ask(flag, self._coerce(decl, saved))
+            value = decl.ask(flag, self._saved(decl, saved, self.model_data_path))
         else:
-            value = self._coerce(decl, saved)
+            value = self._saved(decl, saved, self.model_data_path)
             if flag is not None and decl.ask(flag, value) != value:
                 raise UserError(f"{decl.flag}: '{decl.prompt}' is set when a model is created; this model keeps "
                                 f"{value} (start a new model to change it)")
@@ -307,12 +310,22 @@ class ModelBase(abc.ABC):
         self.options[name] = value
         return value
 
-    def _coerce(self, decl, v):
-        """A saved (or default) value, checked against the option's type and range as a flag would be."""
+    @staticmethod
+    def _coerce(decl, v):
+        if decl.kind == "int":
+            return int(v)
+        if decl.kind == "float":
+            return float(v)
+        if decl.kind == "bool":
+            return bool(v)
+        return str(v)
+
+    @staticmethod
+    def _saved(decl, v, source):
+        """A value read from a model file, checked against the option's type and range as a flag would be."""
         try:
             return decl.validate(v)
         except ValueError as e:
-            source = self.model_data_path if not self.first_run else self.default_options_path
             raise UserError(f"{source}: saved option {decl.name}: {e}; the file is damaged or not from DeepFaceLab "
                             f"(start a new model or restore the file from a backup)")
 

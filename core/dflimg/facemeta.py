@@ -59,8 +59,8 @@ class FaceMeta:
                 continue
             try:
                 setattr(m, key, reader(value))
-            except (ValueError, TypeError) as e:
-                raise ValueError(f"'{key}': {e}")
+            except Exception as e:  # whatever malformed values raise (OverflowError, RecursionError, ...)
+                raise ValueError(f"'{key}': {type(e).__name__}: {str(e)[:200]}")
         return m
 
     @staticmethod
