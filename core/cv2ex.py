@@ -126,7 +126,10 @@ def imdecode(data, flags, what):
     """Decode encoded image bytes after the pixel-limit check; UserError naming `what` if it cannot be decoded."""
     buf = np.frombuffer(data, np.uint8) if isinstance(data, (bytes, bytearray, memoryview)) else data
     check_image_size(buf, what)
-    img = cv2.imdecode(buf, flags)
+    try:
+        img = cv2.imdecode(buf, flags)
+    except cv2.error as e:   # OpenCV asserts on some malformed headers instead of returning None
+        raise UserError(f"{what}: not a readable image ({str(e).strip().splitlines()[-1][:160]})") from None
     if img is None:
         raise UserError(f"{what}: not a readable image (truncated or corrupt)")
     return img

@@ -184,6 +184,18 @@ _ALLOWED[("samplelib.Sample", "SampleType")] = _enum_as_int
 _ALLOWED[("facelib.FaceType", "FaceType")] = _enum_as_int
 
 
+_ATOMS = (int, float, bool, type(None), complex)
+_CONTAINERS = (list, tuple, dict, set, frozenset)
+
+
+def _noting_shared(load_get):
+    def get(unpickler):
+        load_get(unpickler)
+        if type(unpickler.stack[-1]) not in _ATOMS + (str, bytes):
+            unpickler.shared_containers = True
+    return get
+
+
 class RestrictedUnpickler(pickle._Unpickler):
     dispatch = dict(pickle._Unpickler.dispatch)
 
@@ -216,54 +228,100 @@ class RestrictedUnpickler(pickle._Unpickler):
         self.stack[-1] = func(*args)
     dispatch[pickle.REDUCE[0]] = _load_reduce
 
+    # A memo reference to a container is what sharing, cycles and left-over array builders need; without one the
+    # result is a tree and a light depth check is enough (see _finish).
+    shared_containers = False
+
+    for _op in (pickle.GET, pickle.BINGET, pickle.LONG_BINGET):
+        dispatch[_op[0]] = _noting_shared(pickle._Unpickler.dispatch[_op[0]])
+
     def _refuse(self):
         raise UnsafePickleError("object construction opcodes (INST/OBJ/NEWOBJ) are not allowed")
     for _op in (pickle.INST, pickle.OBJ, pickle.NEWOBJ, pickle.NEWOBJ_EX):
         dispatch[_op[0]] = _refuse
 
 
+def _check_depth(v, depth=0):
+    """Depth check of a tree (no shared containers): one pass, nothing cached."""
+    if depth > MAX_DEPTH:
+        raise UnsafePickleError(f"nested deeper than {MAX_DEPTH} levels")
+    for x in (v.values() if isinstance(v, dict) else v):
+        if type(x) in _CONTAINERS:
+            _check_depth(x, depth + 1)
+
+
 def _finish(obj, max_expanded_bytes):
-    """Replace array builders left in memo references by their arrays and enforce the depth and size budgets."""
-    budget = [MAX_VALUES, max_expanded_bytes]
+    """Replace array builders left in memo references by their arrays and enforce the budgets.
+
+    Each distinct object is walked once; its expanded size (values and bytes, counting every reference to shared
+    entries) and its height are cached, so exponential sharing is measured without being expanded. Cycles are
+    refused (they would hang or crash whoever walks the data later).
+    """
+    seen = {}          # id -> (value, values, bytes, height)
+    active = set()
 
     def walk(v, depth):
-        budget[0] -= 1
-        if budget[0] < 0:
-            raise UnsafePickleError(f"more than {MAX_VALUES} values (shared entries counted each time they are used)")
+        key = id(v)
+        hit = seen.get(key)
+        if hit is None:
+            if key in active:
+                raise UnsafePickleError("the data refers to itself (a cycle)")
+            active.add(key)
+            hit = seen[key] = _measure(v, depth)
+            active.discard(key)
+        if depth + hit[3] > MAX_DEPTH:
+            raise UnsafePickleError(f"nested deeper than {MAX_DEPTH} levels")
+        return hit
+
+    def _measure(v, depth):
         if depth > MAX_DEPTH:
             raise UnsafePickleError(f"nested deeper than {MAX_DEPTH} levels")
         if isinstance(v, _ArrayBuilder):
             v = v.array
         elif isinstance(v, _DtypeSpec):
             v = v.dtype
-        if isinstance(v, (bytes, str, np.ndarray)):
-            budget[1] -= v.nbytes if isinstance(v, np.ndarray) else len(v)
-            if budget[1] < 0:
-                raise UnsafePickleError("the data expands past the size budget (shared entries counted each time)")
-            return v
-        if isinstance(v, list):
-            for i, x in enumerate(v):
-                y = walk(x, depth + 1)
-                if y is not x:
-                    v[i] = y
-            return v
-        if isinstance(v, tuple):
-            items = [walk(x, depth + 1) for x in v]
-            return v if all(a is b for a, b in zip(items, v)) else tuple(items)
+        if isinstance(v, (bytes, str)):
+            return v, 1, len(v), 0
+        if isinstance(v, np.ndarray):
+            return v, 1, v.nbytes, 0
         if isinstance(v, dict):
-            for k in list(v):
-                walk(k, depth + 1)
-                x = v[k]
-                y = walk(x, depth + 1)
-                if y is not x:
-                    v[k] = y
-            return v
-        if isinstance(v, (set, frozenset)):
-            for x in v:
-                walk(x, depth + 1)
-        return v
+            items = [x for kv in v.items() for x in kv]
+        elif isinstance(v, (list, tuple, set, frozenset)):
+            items = v
+        else:
+            return v, 1, 0, 0
+        values, nbytes, height, replaced = 1, 0, 0, {}
+        for i, x in enumerate(items):
+            if type(x) in _ATOMS:
+                values += 1
+                continue
+            y, n, b, h = walk(x, depth + 1)
+            values += n
+            nbytes += b
+            height = max(height, h + 1)
+            if y is not x:
+                replaced[i] = y
+        if values > MAX_VALUES:
+            raise UnsafePickleError(f"more than {MAX_VALUES} values (shared entries counted each time they are used)")
+        if nbytes > max_expanded_bytes:
+            raise UnsafePickleError("the data expands past its size budget (shared entries counted each time)")
+        if replaced:
+            if isinstance(v, list):
+                for i, y in replaced.items():
+                    v[i] = y
+            elif isinstance(v, tuple):
+                v = tuple(replaced.get(i, x) for i, x in enumerate(v))
+            elif isinstance(v, dict):
+                keys = list(v)
+                for i, y in replaced.items():
+                    if i % 2:
+                        v[keys[i // 2]] = y
+        return v, values, nbytes, max(height, 1)
 
-    return walk(obj, 0)
+    value, _, nbytes, _ = walk(obj, 0)
+    if nbytes > max_expanded_bytes:
+        raise UnsafePickleError("the data expands past its size budget (shared entries counted each time)")
+    return value
 
 
 def safe_loads(data, what="data", max_bytes=DEFAULT_MAX_BYTES):
@@ -271,7 +329,13 @@ def safe_loads(data, what="data", max_bytes=DEFAULT_MAX_BYTES):
     if len(data) > max_bytes:
         raise UnsafePickleError(f"{what}: pickled data of {len(data)} bytes exceeds the {max_bytes}-byte limit")
     try:
-        return _finish(RestrictedUnpickler(io.BytesIO(data)).load(), 2 * len(data) + (16 << 20))
+        unpickler = RestrictedUnpickler(io.BytesIO(data))
+        obj = unpickler.load()
+        if unpickler.shared_containers:
+            return _finish(obj, 2 * len(data) + (16 << 20))
+        if type(obj) in _CONTAINERS:
+            _check_depth(obj)
+        return obj
     except UnsafePickleError as e:
         raise UnsafePickleError(f"{what}: refused to load ({e}); the file may be malicious or not from DeepFaceLab")
     except Exception as e:  # any parse failure of untrusted bytes is a corrupt file, not a crash
