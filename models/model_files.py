@@ -276,9 +276,15 @@ def recover_save(model_dir, file_prefix):
     Others belong to a save that never committed: they are removed and the previous save is used.
     """
     model_dir = Path(model_dir)
+    temps = [p for p in model_dir.glob(f".{file_prefix}*.tmp") if p.is_file() or p.is_symlink()]
+    for tmp in temps:   # the writer's own temporary files, left by a kill
+        tmp.unlink()
     record = read_saveset(model_dir, file_prefix)
     leftovers = sorted(p for p in model_dir.glob(f"{file_prefix}*.new") if p.is_file())
     note = None
+    if temps and not leftovers:
+        kept = f"iteration {record['iter']}" if record else "the files from before it"
+        note = f"an unfinished save was discarded ({len(temps)} temporary file(s) removed): using {kept}"
     if leftovers:
         parts = [p.name[len(file_prefix):-len(".new")] for p in leftovers]
         committed = record is not None and all(
