@@ -17,6 +17,11 @@ def build_parser():
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--non-interactive", action="store_true",
                         help="never ask: take flag values or defaults (also automatic without a terminal)")
+    common.add_argument("--debug", action="store_true",
+                        help="show library logs (TensorFlow, absl, oneDNN); train: also build samples in this "
+                             "process, as the original's debug mode")
+    common.add_argument("--max-image-megapixels", type=float, default=100.0, metavar="MP",
+                        help="refuse images larger than this before decoding them (default 100)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in discover_commands():
         module.register(subparsers, common)
@@ -29,8 +34,11 @@ def main(argv=None):
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
-    from core import interact
+    from core import cv2ex, interact, lognoise
     from core.errors import UserError
+
+    lognoise.configure(getattr(args, "debug", False))
+    cv2ex.set_max_image_pixels(getattr(args, "max_image_megapixels", 100.0) * 1e6)
 
     if getattr(args, "non_interactive", False):
         interact.set_non_interactive(True)

@@ -12,6 +12,8 @@ from PyQt5.QtCore import QRectF, Qt, pyqtSignal
 from PyQt5.QtGui import QColor, QPainter, QPen, QPixmap
 from PyQt5.QtWidgets import QWidget
 
+from core.cv2ex import imdecode
+from core.errors import UserError
 from XSegEditor.canvas import to_qimage
 
 THUMB = 64
@@ -41,8 +43,8 @@ class FaceStrip(QWidget):
         pixmap = self._cache.get(path)
         if pixmap is None:
             try:
-                img = cv2.imdecode(np.fromfile(str(path), np.uint8), cv2.IMREAD_REDUCED_COLOR_4)
-            except OSError:
+                img = imdecode(np.fromfile(str(path), np.uint8), cv2.IMREAD_REDUCED_COLOR_4, path)
+            except (OSError, UserError):
                 img = None
             pixmap = QPixmap() if img is None else QPixmap.fromImage(
                 to_qimage(cv2.resize(img, (THUMB, THUMB), interpolation=cv2.INTER_AREA)))

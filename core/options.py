@@ -43,6 +43,33 @@ class Option:
         parser.add_argument(self.flag, dest=self.dest, default=None, metavar=meta,
                             help=f"{self.prompt} (default {self.default_text()})")
 
+    def validate(self, value):
+        """`value` (e.g. read from a saved model) in this option's type, checked as a flag is; ValueError if not."""
+        try:
+            if self.kind == "int":
+                v = int(value)
+            elif self.kind == "float":
+                v = float(value)
+                if v != v or v in (float("inf"), float("-inf")):
+                    raise ValueError
+            elif self.kind == "bool":
+                v = bool(value)
+            else:
+                v = value if isinstance(value, str) else str(value)
+        except (TypeError, ValueError, OverflowError):
+            raise ValueError(f"{_short(value)} is not a valid {self.kind}") from None
+        if self.choices is not None:
+            by_key = {(str(c).lower() if self.kind == "str" else c): c for c in self.choices}
+            key = v.lower() if self.kind == "str" else v
+            if key not in by_key:
+                raise ValueError(f"{_short(v)} is not one of {', '.join(map(str, self.choices))}")
+            v = by_key[key]
+        if self.valid_range is not None and self.kind in ("int", "float"):
+            lo, hi = self.valid_range
+            if (lo is not None and v < lo) or (hi is not None and v > hi):
+                raise ValueError(f"{v} is outside {lo}..{hi}")
+        return v
+
     def default_text(self):
         if self.kind == "bool":
             return "y" if self.default else "n"
@@ -59,6 +86,11 @@ class Option:
             return interact.input_bool(self.prompt, bool(d), self.help or None, value)
         return interact.input_str(self.prompt, str(d), list(self.choices) if self.choices else None,
                                   self.help or None, value)
+
+
+def _short(value):
+    text = repr(value)
+    return text if len(text) <= 40 else text[:40] + "..."
 
 
 def add_options(parser, options):

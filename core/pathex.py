@@ -1,5 +1,8 @@
-"""Path helpers: listing images in a folder, atomic writes that keep the previous copy, resolving `name.*`."""
+"""Path helpers: listing images in a folder, the atomic file writer, plain names from data, resolving `name.*`."""
+import errno
 import os
+import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 from core.cv2ex import IMAGE_EXTENSIONS
@@ -53,24 +56,74 @@ def resolve_input_file(path_text):
     return p
 
 
-def write_bytes_atomic(path, data, keep_previous=False):
-    """Write to `path.tmp`, fsync, then rename over `path`. With keep_previous the old file becomes `path.bak`.
+def child_path(folder, name, what="file name"):
+    """`folder/name` for a name read from a file (a pak entry, a face's source name): a plain name, nothing else.
 
-    A crash or a full disk leaves the previous file intact.
+    Refuses separators, `.`/`..`, drive letters and control characters, so data cannot steer a write outside
+    `folder`.
+    """
+    if not isinstance(name, str) or name in ("", ".", "..") or len(name) > 255 or \
+            any(c in name for c in '/\\:') or any(ord(c) < 32 for c in name):
+        raise UserError(f"{folder}: {what} {name!r} is not a plain file name; refusing to write it")
+    return Path(folder) / name
+
+
+def _write_error(path, e):
+    folder = Path(path).parent
+    if e.errno == errno.ENOENT and not folder.is_dir():
+        return f"{path}: cannot write: folder {folder} does not exist; create it or choose another output folder"
+    if e.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return f"{path}: cannot write: folder {folder} is read-only or not writable; choose another output folder"
+    if e.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        return f"{path}: cannot write: the disk is full; free some space and run again"
+    return f"{path}: cannot write ({e.strerror or e}); check free disk space and permissions"
+
+
+def _file_mode():
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+_FILE_MODE = _file_mode()
+
+
+@contextmanager
+def atomic_write(path, keep_previous=False, sync=True):
+    """Yield a binary file that becomes `path` when the block ends without error; the product's only file writer.
+
+    The temporary file is created by us (`mkstemp` in the target folder: O_CREAT|O_EXCL|O_NOFOLLOW, a random name),
+    so a link planted next to the target is never followed; the rename replaces `path` itself (a link at `path` is
+    replaced, not written through). With keep_previous the old file becomes `path.bak`. A crash, a kill or a full
+    disk leaves the previous file intact; OS errors become one-line UserErrors naming the file.
     """
     p = Path(path)
-    tmp = p.with_name(p.name + ".tmp")
     try:
-        with open(tmp, "wb") as f:
-            f.write(data)
+        fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name[:100]}.", suffix=".tmp")
+    except OSError as e:
+        raise UserError(_write_error(p, e)) from None
+    try:
+        if hasattr(os, "fchmod"):   # mkstemp makes 0600; a saved file gets the usual permissions
+            os.fchmod(fd, _FILE_MODE)
+        with os.fdopen(fd, "wb") as f:
+            yield f
             f.flush()
-            os.fsync(f.fileno())
-        if keep_previous and p.exists():
+            if sync:
+                os.fsync(f.fileno())
+        if keep_previous and p.is_file() and not p.is_symlink():
             os.replace(p, p.with_name(p.name + ".bak"))
         os.replace(tmp, p)
-    except OSError as e:
+    except BaseException as e:
         try:
-            tmp.unlink()
+            os.unlink(tmp)
         except OSError:
             pass
-        raise UserError(f"{p}: cannot write ({e.strerror or e}); check free disk space and permissions")
+        if isinstance(e, OSError):
+            raise UserError(_write_error(p, e)) from None
+        raise
+
+
+def write_bytes_atomic(path, data, keep_previous=False, sync=True):
+    """Write `data` to `path` through `atomic_write`."""
+    with atomic_write(path, keep_previous, sync) as f:
+        f.write(data)

@@ -47,6 +47,7 @@ class MergeContext:
         self._smoothed = {}
         self._predictions = {}
         self._motion_strength = None
+        self.unreadable = {}   # frame idx -> one-line error
 
     def landmarks(self, strength):
         """Per frame, the landmarks smoothed with `strength`; motion vectors follow the last strength asked."""
@@ -89,7 +90,11 @@ class MergeContext:
         for i in idxs:
             if not lm_all[i] or (i, key_extra) in self._predictions:
                 continue
-            frame = read_frame(self.frames[i].filepath)
+            try:
+                frame = read_frame(self.frames[i].filepath)
+            except Exception as e:  # reported by merge_all; the other frames go on
+                self.unreadable[i] = _frame_error(self.frames[i].filepath, e)
+                continue
             for lm in lm_all[i]:
                 todo.append(i)
                 inputs.append(MergeMasked.face_input(frame, lm, cfg, self.input_size))
@@ -146,8 +151,12 @@ def _merge_item(item):
         img, mask = MergeMasked.merge_frame(frame, item["faces"], cfg, item["input_size"], item["frame_info"])
         write_merged(item["out"], item["mask"], img, mask, cfg)
         return "merged", len(item["faces"])
-    except UserError as e:
-        return "failed", str(e)
+    except Exception as e:  # one bad frame (truncated PNG, ...) is reported; the others are merged
+        return "failed", _frame_error(item["path"], e)
+
+
+def _frame_error(path, e):
+    return str(e) if isinstance(e, UserError) else f"{path}: {type(e).__name__}: {e}"
 
 
 def _chunk_frames(n_frames, input_size, max_faces, super_resolution):
@@ -168,6 +177,10 @@ def merge_all(ctx, cfg, workers=1, idxs=None, summary=None):
         preds = ctx.predict_frames(part, cfg)
         items = []
         for i in part:
+            if i in ctx.unreadable:
+                summary.add("frames failed")
+                interact.log_err(f"Failed: {ctx.unreadable.pop(i)}")
+                continue
             out, mask = ctx.out_paths(i)
             items.append({"path": ctx.frames[i].filepath, "out": out, "mask": mask, "faces": preds.get(i, []),
                           "cfg": cfg.get_config(), "face_type": cfg.face_type, "default_mode": cfg.default_mode,
@@ -217,6 +230,21 @@ def _load_xseg(model_dir):
     return load_for_merger(model_dir)
 
 
+def _check_outputs(inputs, outputs):
+    """Outputs are cleared of images before merging: refuse folders that are an input, lie inside the aligned or
+    model folder, or are the same for images and masks."""
+    resolved = {name: Path(p).resolve() for name, p in outputs.items()}
+    for flag, out in resolved.items():
+        for what, folder in inputs.items():
+            folder = Path(folder).resolve()
+            if out == folder or (what != "frames folder" and folder in out.parents):
+                raise UserError(f"{flag} {outputs[flag]} is {'the' if out == folder else 'inside the'} {what} "
+                                f"{folder}: merging clears its output folders, choose another one")
+    if len(set(resolved.values())) < len(resolved):
+        raise UserError(f"--output-dir and --output-mask-dir are the same folder ({outputs['--output-dir']}): "
+                        f"masks would replace the merged frames; choose two folders")
+
+
 def _clear_images(folder):
     for p in get_image_paths(folder):
         p.unlink()
@@ -227,6 +255,8 @@ def main(args):
     aligned_dir = require_dir(args.aligned_dir or Path(input_dir) / "aligned", "aligned faces folder")
     output_dir, output_mask_dir = Path(args.output_dir), Path(args.output_mask_dir)
     model_dir = require_dir(args.model_dir, "model folder")
+    _check_outputs({"frames folder": input_dir, "aligned faces folder": aligned_dir, "model folder": model_dir},
+                   {"--output-dir": output_dir, "--output-mask-dir": output_mask_dir})
     frames = load_frame_infos(input_dir, aligned_dir)
     if not frames:
         raise UserError(f"no frames (png/jpg) in {input_dir}: extract the dst video's frames first")

@@ -2,6 +2,8 @@
 
 Packing is in samplelib/PackedFaceset.py. Each job reports non-face files once, skips them and ends with a summary.
 """
+import os
+import tempfile
 from pathlib import Path
 
 import cv2
@@ -11,7 +13,7 @@ from core import interact
 from core.cv2ex import cv2_imwrite, normalize_channels
 from core.dflimg import DFLJPG, FaceMeta, NotDFLImageError, iter_dfl_images, metafile
 from core.errors import UserError
-from core.pathex import get_image_paths, require_dir
+from core.pathex import child_path, get_image_paths, require_dir
 from core.progress import Summary, progress
 from facelib.FaceType import FaceType
 
@@ -59,31 +61,60 @@ def recover_original_aligned_filename(input_dir):
             interact.log_err(f"{path}: no source file name in the face metadata - skipped")
             summary.add("skipped")
             continue
-        stem = Path(source).stem
+        stem = Path(source.replace("\\", "/")).stem
         n = counts.get(stem, 0)
         counts[stem] = n + 1
-        plan.append((path, path.with_name(f"{stem}_{n}{path.suffix}")))
-
-    # Two passes through temporary names, so that faces can swap names without overwriting each other.
-    staged = []
-    for i, (path, target) in enumerate(plan):
-        tmp = path.with_name(f"{path.stem}.recover{i}.tmp")
         try:
-            path.rename(tmp)
-            staged.append((path, tmp, target))
+            plan.append((path, child_path(path.parent, f"{stem}_{n}{path.suffix}", "source file name")))
+        except UserError as e:
+            interact.log_err(f"{path}: {e} - skipped")
+            summary.add("skipped")
+
+    # Two passes through temporary names, so that faces can swap names without overwriting each other. A target
+    # that exists and is not one of the faces being renamed is never overwritten: that face keeps its name.
+    moving = {path for path, target in plan if path != target}
+    staged = []
+    for path, target in plan:
+        if path == target:
+            summary.add("unchanged")
+            continue
+        if (target.exists() or target.is_symlink()) and target not in moving:
+            interact.log_err(f"{target}: already exists and is not a face of this folder; {path.name} keeps its name")
+            summary.add("unchanged")
+            moving.discard(path)
+            continue
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".recover.", suffix=".tmp")
+        os.close(fd)
+        try:
+            os.replace(path, tmp)
+            staged.append((path, Path(tmp), target))
         except OSError as e:
+            os.unlink(tmp)
             interact.log_err(f"{path}: cannot rename ({e.strerror or e})")
     for path, tmp, target in progress(staged, "Renaming", unit="file"):
-        dest = next((p for p in (target, path) if not p.exists()), None)
-        if dest is None:
-            interact.log_err(f"{target} and {path} both exist: the face stays as {tmp.name}")
-            summary.add("left as .tmp")
-            continue
+        for dest in (target, path):
+            if not (dest.exists() or dest.is_symlink()):
+                try:
+                    os.replace(tmp, dest)
+                    break
+                except OSError as e:
+                    interact.log_err(f"{dest}: cannot rename ({e.strerror or e})")
+        else:
+            dest = _free_name(path)
+            os.replace(tmp, dest)
         if dest != target:
-            interact.log_err(f"{target}: already exists and is not a face of this folder; {path.name} keeps its name")
-        tmp.rename(dest)
+            interact.log_err(f"{path.name}: could not take the name {target.name}; it is now {dest.name}")
         summary.add("renamed" if dest != path else "unchanged")
     summary.print()
+
+
+def _free_name(path):
+    k = 1
+    while True:
+        candidate = path.with_name(f"{path.stem}_{k}{path.suffix}")
+        if not (candidate.exists() or candidate.is_symlink()):
+            return candidate
+        k += 1
 
 
 def save_faceset_metadata_folder(input_dir):
@@ -124,8 +155,8 @@ def restore_faceset_metadata_folder(input_dir):
         try:
             _restore_one(path, *entry)
             summary.add("faces")
-        except (NotDFLImageError, UserError, ValueError) as e:
-            interact.log_err(f"{path}: not restored ({e})")
+        except Exception as e:  # one bad entry or image is reported; the others are restored
+            interact.log_err(f"{path}: not restored ({e if isinstance(e, UserError) else f'{type(e).__name__}: {e}'})")
             failed += 1
     if failed:
         summary.add("failed", failed)

@@ -92,7 +92,6 @@ def register(subparsers, common):
     p.add_argument("--model-dir", required=True, help="model folder (workspace/model)")
     p.add_argument("--model", required=True, choices=models.list_model_choices(),
                    help="model class, or a 1.0 preset (SAEHD with fixed architecture, see models/presets.py)")
-    p.add_argument("--debug", action="store_true", help="build samples in this process (slower, easier to debug)")
     p.add_argument("--no-preview", action="store_true",
                    help="no window: write <name>_<Model>_preview.jpg and _loss.csv into the model folder; stops at "
                         "the target iteration")

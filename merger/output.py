@@ -6,7 +6,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from core.cv2ex import cv2_imread
+from core.cv2ex import cv2_imread, imdecode
 from core.errors import UserError
 from core.pathex import write_bytes_atomic
 from merger import label
@@ -46,7 +46,7 @@ def copy_frame(src_path, out_path, mask_path, shape=None):
     if data[:8] == b"\x89PNG\r\n\x1a\n":
         png = label.label_png_bytes(data)
         if shape is None:
-            shape = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED).shape
+            shape = imdecode(data, cv2.IMREAD_UNCHANGED, src_path).shape
     else:
         img = cv2_imread(src_path)
         shape = img.shape

@@ -161,6 +161,9 @@ class ModelBase(abc.ABC):
             self.full_name = f"{self.model_name}_{self.model_class_name}"
         self.file_prefix = f"{self.full_name}_"
         self.model_data_path = self.model_dir / f"{self.file_prefix}data.dat"
+        note = model_files.recover_save(self.model_dir, self.file_prefix)
+        if note:
+            interact.log_info(f"{self.full_name}: {note}.")
         data = model_files.read_data(self.model_data_path)
         if data is None and not is_training:
             raise UserError(f"no trained {self.model_class_name} model named \"{self.model_name}\" in "
@@ -272,7 +275,7 @@ class ModelBase(abc.ABC):
         """An option not asked in this configuration: the saved value, else `default` (else the declared one)."""
         decl = self._decls[name]
         if name in self.options:
-            value = self._coerce(decl, self.options[name])
+            value = self._saved(decl, self.options[name], self.model_data_path)
         else:
             value = self._coerce(decl, decl.default if default is None else default)
         self.options[name] = value
@@ -285,14 +288,17 @@ class ModelBase(abc.ABC):
             self._consumed.add(name)
         saved = self.options.get(name)
         if self.first_run:
-            base = self.default_options.get(name, decl.default if default is None else default)
-            value = decl.ask(flag, self._coerce(decl, base))
+            if name in self.default_options:
+                base = self._saved(decl, self.default_options[name], self.default_options_path)
+            else:
+                base = self._coerce(decl, decl.default if default is None else default)
+            value = decl.ask(flag, base)
         elif saved is None:
             value = decl.ask(flag, self._coerce(decl, decl.default if default is None else default))
         elif decl.overridable and (self.ask_override or flag is not None):
-            value = decl.ask(flag, self._coerce(decl, saved))
+            value = decl.ask(flag, self._saved(decl, saved, self.model_data_path))
         else:
-            value = self._coerce(decl, saved)
+            value = self._saved(decl, saved, self.model_data_path)
             if flag is not None and decl.ask(flag, value) != value:
                 raise UserError(f"{decl.flag}: '{decl.prompt}' is set when a model is created; this model keeps "
                                 f"{value} (start a new model to change it)")
@@ -313,6 +319,15 @@ class ModelBase(abc.ABC):
         if decl.kind == "bool":
             return bool(v)
         return str(v)
+
+    @staticmethod
+    def _saved(decl, v, source):
+        """A value read from a model file, checked against the option's type and range as a flag would be."""
+        try:
+            return decl.validate(v)
+        except ValueError as e:
+            raise UserError(f"{source}: saved option {decl.name}: {e}; the file is damaged or not from DeepFaceLab "
+                            f"(start a new model or restore the file from a backup)")
 
     # ---- hooks ---------------------------------------------------------------------------------------------
     def on_initialize_options(self):
@@ -347,8 +362,8 @@ class ModelBase(abc.ABC):
                     self._load_part(saveable, pre)
                     continue
                 if not self.first_run and required:
-                    raise UserError(f"{path} is missing: restore it from {self.file_prefix}autobackups or "
-                                    f"delete the model to start again")
+                    raise UserError(f"{path} is missing: "
+                                    + model_files.describe_copies(self.model_dir, self.file_prefix, filename))
                 if not self.first_run:
                     interact.log_info(f"{path.name} not found: {filename[:-4]} starts from fresh values.")
                 saveable.init_weights()
@@ -361,11 +376,20 @@ class ModelBase(abc.ABC):
         saveable.load_weights(str(path))
 
     def save(self):
-        for saveable, filename, _ in self.model_filename_list:
-            saveable.save_weights(self.get_strpath_storage_for_file(filename))
+        """Save every part and data.dat as one set (see models.model_files): a kill or a full disk at any point
+        leaves the previous save or this one, never a mix."""
+        from core.leras import weights
+        saveset = model_files.SaveSet(self.model_dir, self.file_prefix, self.iter)
+        try:
+            for saveable, filename, _ in self.model_filename_list:
+                saveset.add(filename, weights.encode_weights(saveable))
+            saveset.add("data.dat", model_files.data_bytes(self.iter, self.options, self.loss_history,
+                                                           self.sample_for_preview, self.choosed_gpu_indexes))
+        except BaseException:
+            saveset.abort()
+            raise
+        saveset.commit()
         model_files.write_summary(self.get_strpath_storage_for_file("summary.txt"), self.summary_text())
-        model_files.write_data(self.model_data_path, self.iter, self.options, self.loss_history,
-                               self.sample_for_preview, self.choosed_gpu_indexes)
 
     def create_backup(self):
         """Save, then rotate `_autobackups/01..24` (newest = 01) with the model files and preview images."""

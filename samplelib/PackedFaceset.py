@@ -13,11 +13,10 @@ from pathlib import Path
 
 from core import interact
 from core.dflimg import iter_dfl_images
-from core.dflimg.facemeta import dumps
 from core.errors import UserError
-from core.pathex import get_image_paths
+from core.pathex import atomic_write, child_path, get_image_paths, write_bytes_atomic
 from core.progress import Summary, progress
-from core.safe_pickle import safe_loads
+from core.safe_pickle import dumps, safe_loads
 from samplelib.Sample import Sample
 
 PACKED_FACESET_FILENAME = "faceset.pak"
@@ -63,31 +62,23 @@ def pack(samples_path, as_person_faceset=None, delete_originals=None):
         configs.append(cfg)
     header = dumps(configs)
 
-    tmp = pak_path.with_name(pak_path.name + ".tmp")
-    try:
-        with open(tmp, "wb") as f:
-            f.write(_U64.pack(VERSION))
-            f.write(_U64.pack(len(header)))
-            f.write(header)
-            table_at = f.tell()
-            f.write(bytes(8 * (len(samples) + 1)))
-            data_start = f.tell()
-            offsets = []
-            total = 0
-            for s in progress(samples, "Packing", unit="face"):
-                offsets.append(f.tell() - data_start)
-                data = s.read_raw_file()
-                f.write(data)
-                total += len(data)
-            offsets.append(f.tell())  # the original's quirk: the last entry is an absolute position
-            f.seek(table_at)
-            f.write(b"".join(_U64.pack(o) for o in offsets))
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, pak_path)
-    except OSError as e:
-        tmp.unlink(missing_ok=True)
-        raise UserError(f"{pak_path}: cannot write ({e.strerror or e}); check free disk space")
+    total = 0
+    with atomic_write(pak_path) as f:
+        f.write(_U64.pack(VERSION))
+        f.write(_U64.pack(len(header)))
+        f.write(header)
+        table_at = f.tell()
+        f.write(bytes(8 * (len(samples) + 1)))
+        data_start = f.tell()
+        offsets = []
+        for s in progress(samples, "Packing", unit="face"):
+            offsets.append(f.tell() - data_start)
+            data = s.read_raw_file()
+            f.write(data)
+            total += len(data)
+        offsets.append(f.tell())  # the original's quirk: the last entry is an absolute position
+        f.seek(table_at)
+        f.write(b"".join(_U64.pack(o) for o in offsets))
     summary.add("faces", len(samples))
     summary.add("MB", round(total / 1e6, 1))
 
@@ -168,46 +159,61 @@ def _sample_from_config(cfg, pak_path, i):
             raise ValueError(f"bad person name {s.person_name!r}")
         if s.landmarks is not None and (s.landmarks.ndim != 2 or s.landmarks.shape[1] != 2):
             raise ValueError(f"landmarks of shape {s.landmarks.shape}")
-    except (ValueError, TypeError) as e:
-        raise UserError(f"{pak_path}: corrupt faceset.pak (sample {i}: {e})")
+    except Exception as e:  # whatever malformed values raise (OverflowError, AttributeError, ...)
+        raise UserError(f"{pak_path}: corrupt faceset.pak (sample {i}: {type(e).__name__}: {e})")
     return s
 
 
 def unpack(samples_path):
-    """Write every packed file back (into person subfolders when packed so) byte-identical, then delete the pak."""
+    """Write every packed file back (into person subfolders when packed so) byte-identical, then delete the pak.
+
+    Nothing is overwritten: names that already exist (or repeat inside the pak) stop the unpack before any file is
+    written. The pak is deleted only after every face is written and synced.
+    """
     samples_path = Path(samples_path)
     pak_path = samples_path / PACKED_FACESET_FILENAME
     if not pak_path.is_file():
         raise UserError(f"{pak_path}: file not found; nothing to unpack")
     samples = read_pak(pak_path)
+    targets = [_target_path(samples_path, s) for s in samples]
+    _refuse_collisions(pak_path, targets)
     summary = Summary("Unpacked")
-    # One sync at the end instead of one per file (where the OS offers it): the pak is deleted only after every
-    # file is on disk, so a crash never loses faces.
-    sync_each = not hasattr(os, "sync")
     with open(pak_path, "rb") as pak:
-        for s in progress(samples, "Unpacking", unit="face"):
-            target_dir = samples_path / s.person_name if s.person_name is not None else samples_path
-            target_dir.mkdir(parents=True, exist_ok=True)
+        for s, target in zip(progress(samples, "Unpacking", unit="face"), targets):
+            target.parent.mkdir(exist_ok=True)
             _, offset, size = s._filename_offset_size
             pak.seek(offset)
-            _write_file(target_dir / s.filename, pak.read(size), sync_each)
+            data = pak.read(size)
+            try:
+                # One sync at the end instead of one per file, where the OS offers it.
+                write_bytes_atomic(target, data, sync=not hasattr(os, "sync"))
+            except UserError as e:
+                raise UserError(f"{e}. {pak_path.name} is kept")
             summary.add("faces")
-    if not sync_each:
+    if hasattr(os, "sync"):
         os.sync()
     pak_path.unlink()
     summary.print()
     return samples
 
 
-def _write_file(path, data, sync):
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            if sync:
-                f.flush()
-                os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except OSError as e:
-        tmp.unlink(missing_ok=True)
-        raise UserError(f"{path}: cannot write ({e.strerror or e}); check free disk space. faceset.pak is kept")
+def _target_path(samples_path, sample):
+    folder = samples_path
+    if sample.person_name is not None:
+        folder = child_path(samples_path, sample.person_name, "person name")
+        if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+            raise UserError(f"{folder}: exists and is not a plain folder; refusing to unpack into it")
+    return child_path(folder, sample.filename)
+
+
+def _refuse_collisions(pak_path, targets):
+    seen, clashes = set(), []
+    for t in targets:
+        if t in seen or t.exists() or t.is_symlink():
+            clashes.append(t)
+        seen.add(t)
+    if clashes:
+        names = ", ".join(str(t.relative_to(pak_path.parent)) for t in clashes[:5])
+        more = f" and {len(clashes) - 5} more" if len(clashes) > 5 else ""
+        raise UserError(f"{pak_path}: unpacking would overwrite {len(clashes)} file(s) ({names}{more}): existing "
+                        f"files or names repeated in the pak; move them away first. Nothing was written")

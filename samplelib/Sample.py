@@ -9,7 +9,7 @@ from enum import IntEnum
 import cv2
 import numpy as np
 
-from core.cv2ex import normalize_channels
+from core.cv2ex import imdecode, normalize_channels
 from core.dflimg import SegIEPolys, encode_xseg_mask
 from core.errors import UserError
 from facelib.FaceType import FaceType
@@ -85,17 +85,13 @@ class Sample:
 
     def load_bgr(self):
         """The image as float32 BGR in 0..1."""
-        img = cv2.imdecode(np.frombuffer(self.read_raw_file(), np.uint8), cv2.IMREAD_UNCHANGED)
-        if img is None:
-            raise UserError(f"{self.filename}: the image cannot be decoded (corrupt file)")
+        img = imdecode(self.read_raw_file(), cv2.IMREAD_UNCHANGED, self.filename)
         return normalize_channels(img, 3).astype(np.float32) / 255.0
 
     def get_xseg_mask(self):
         """float32 (H, W, 1) in 0..1, or None."""
         if self.xseg_mask_compressed is not None:
-            mask = cv2.imdecode(self.xseg_mask_compressed, cv2.IMREAD_UNCHANGED)
-            if mask is None:
-                raise UserError(f"{self.filename}: the stored XSeg mask cannot be decoded")
+            mask = imdecode(self.xseg_mask_compressed, cv2.IMREAD_UNCHANGED, f"{self.filename}: stored XSeg mask")
             if mask.ndim == 2:
                 mask = mask[..., None]
             return mask[..., :1].astype(np.float32) / 255.0

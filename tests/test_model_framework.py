@@ -1,5 +1,6 @@
 """Model framework: model files (data.dat, summary, backups), model choice, options persistence, trainer loop,
 headless outputs, preview window, `train` flags. Uses a tiny stand-in model (one Dense layer) for speed."""
+import os
 import pickle
 import queue
 import re
@@ -182,6 +183,37 @@ def test_missing_or_wrong_shape_parts_are_clear_errors(Tiny, tmp_path):
     (tmp_path / "new_Tiny_net.npy").unlink()
     with pytest.raises(UserError, match=r"new_Tiny_net.npy is missing"):
         _make(Tiny, tmp_path)
+
+
+def test_load_after_an_interrupted_save_says_which_copy_it_uses(Tiny, tmp_path, capsys, monkeypatch):
+    import errno
+
+    from core import pathex
+    m = _make(Tiny, tmp_path)
+    m.iter = 7
+    m.save()
+    saved = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+    # A full disk while writing the second part: the save fails in one line, the previous save is untouched.
+    real_fsync, calls = os.fsync, [0]
+
+    def fsync(fd):
+        calls[0] += 1
+        if calls[0] == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_fsync(fd)
+    monkeypatch.setattr(pathex.os, "fsync", fsync)
+    m.iter = 8
+    with pytest.raises(UserError, match="the disk is full"):
+        m.save()
+    monkeypatch.undo()
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()} == saved
+    # Leftovers of a save that never committed are discarded; the load names the copy it uses.
+    (tmp_path / "new_Tiny_net.npy.new").write_bytes(b"half a save")
+    capsys.readouterr()
+    m2 = _make(Tiny, tmp_path)
+    assert m2.iter == 7 and not (tmp_path / "new_Tiny_net.npy.new").exists()
+    assert "new_Tiny: an unfinished save was discarded (new_Tiny_net.npy.new): using iteration 7." in \
+        capsys.readouterr().out
 
 
 def test_training_loop_saves_resumes_and_writes_headless_outputs(Tiny, tmp_path, capsys):

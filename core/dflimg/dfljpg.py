@@ -10,7 +10,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from core.cv2ex import normalize_channels
+from core.cv2ex import imdecode, normalize_channels
 from core.dflimg import jpeg
 from core.dflimg.facemeta import FaceMeta
 from core.dflimg.segpolys import SegIEPolys
@@ -126,10 +126,7 @@ class DFLJPG:
     def get_img(self):
         """The face image, uint8 BGR."""
         if self.img is None:
-            buf = np.frombuffer(jpeg.join(self.segments, self.trailer), np.uint8)
-            self.img = cv2.imdecode(buf, cv2.IMREAD_COLOR)
-            if self.img is None:
-                raise UserError(f"{self.filename}: the JPEG image data cannot be decoded (corrupt file)")
+            self.img = imdecode(jpeg.join(self.segments, self.trailer), cv2.IMREAD_COLOR, self.filename)
         return self.img
 
     def get_shape(self):
@@ -220,9 +217,10 @@ class DFLJPG:
         buf = self.meta.xseg_mask
         if buf is None:
             return None
-        img = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
-        if img is None:
-            raise UserError(f"{self.filename}: the stored XSeg mask cannot be decoded; remove it with xseg remove")
+        try:
+            img = imdecode(buf, cv2.IMREAD_UNCHANGED, f"{self.filename}: XSeg mask")
+        except UserError as e:
+            raise UserError(f"{e}; remove it with xseg remove")
         if img.ndim == 2:
             img = img[..., None]
         return img[..., :1].astype(np.float32) / 255.0

@@ -8,18 +8,15 @@ types as the original writes them:
   | xseg_mask uint8 ndarray (N,): the PNG/JPEG bytes of the mask | eyebrows_expand_mod float (only if set).
 `None` values are left out. Keys we do not know are kept as they are, and the key order of a loaded dict is kept.
 
-Reading goes through `core.safe_pickle` only. Writing names NumPy's array reconstructor as `numpy.core.multiarray`,
-which NumPy 1.x (the original's release builds) and NumPy 2.x both load.
+Reading and writing go through `core.safe_pickle` (restricted loader; arrays named as NumPy 1.x and 2.x both load).
 """
-import pickle
-import threading
 from dataclasses import dataclass, field, fields
 from typing import Optional
 
 import numpy as np
 
 from core.dflimg.segpolys import SegIEPolys
-from core.safe_pickle import safe_loads, to_plain
+from core.safe_pickle import dumps, safe_loads, to_plain
 from facelib.FaceType import FaceType
 
 KEYS = ("face_type", "landmarks", "source_filename", "source_rect", "source_landmarks", "image_to_face_mat",
@@ -62,8 +59,8 @@ class FaceMeta:
                 continue
             try:
                 setattr(m, key, reader(value))
-            except (ValueError, TypeError) as e:
-                raise ValueError(f"'{key}': {e}")
+            except Exception as e:  # whatever malformed values raise (OverflowError, RecursionError, ...)
+                raise ValueError(f"'{key}': {type(e).__name__}: {str(e)[:200]}")
         return m
 
     @staticmethod
@@ -156,26 +153,3 @@ _WRITERS = {
     "eyebrows_expand_mod": float,
 }
 assert set(_READERS) == set(_WRITERS) == set(KEYS) == {f.name for f in fields(FaceMeta)} - {"extra", "key_order"}
-
-
-_reconstruct = np.ndarray.__reduce__(np.zeros(0))[0]
-_legacy_names = threading.Lock()
-
-
-def dumps(obj):
-    """Pickle plain data (protocol 4) so that the original program, old or new, can read it.
-
-    `obj` must already hold only plain types and numeric arrays (the writers here produce exactly those; unknown
-    keys come from the restricted loader), so there is no per-value check on this hot path of packing.
-
-    NumPy 2 names its array reconstructor `numpy._core.multiarray._reconstruct`, which NumPy 1.x (the original's
-    release builds) cannot import; `numpy.core.multiarray._reconstruct` is the same function under its old name and
-    loads in both. The pickler takes a function's module from `__module__`, so we lend it the old name while pickling.
-    """
-    with _legacy_names:
-        saved = _reconstruct.__module__
-        _reconstruct.__module__ = "numpy.core.multiarray"
-        try:
-            return pickle.dumps(obj, protocol=4)
-        finally:
-            _reconstruct.__module__ = saved

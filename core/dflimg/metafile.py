@@ -16,6 +16,7 @@ import json
 
 import numpy as np
 
+from core.cv2ex import max_image_pixels
 from core.errors import UserError
 from core.pathex import write_bytes_atomic
 from core.safe_pickle import safe_loads
@@ -41,8 +42,8 @@ def read(path):
         try:
             files = json.loads(data[len(MAGIC):].decode("utf-8"))["files"]
             return {str(name): (_shape(e["shape"]), _decode(e["meta"])) for name, e in files.items()}
-        except (ValueError, KeyError, TypeError, AttributeError) as e:
-            raise UserError(f"{path}: corrupt meta.dat ({type(e).__name__}: {e}); save the metadata again")
+        except Exception as e:  # whatever malformed JSON raises (RecursionError, OverflowError, ...)
+            raise UserError(f"{path}: corrupt meta.dat ({type(e).__name__}: {_short(e)}); save the metadata again")
     d = safe_loads(data, str(path))
     if not isinstance(d, dict):
         raise UserError(f"{path}: not a faceset meta.dat (holds a {type(d).__name__})")
@@ -53,16 +54,24 @@ def read(path):
             if not isinstance(name, str) or not isinstance(meta, dict):
                 raise TypeError("expected (shape, dict)")
             out[name] = (_shape(shape), meta)
-        except (TypeError, ValueError) as e:
-            raise UserError(f"{path}: not a faceset meta.dat (entry {name!r}: {e})")
+        except Exception as e:  # whatever malformed values raise (OverflowError, ...)
+            raise UserError(f"{path}: not a faceset meta.dat (entry {_short(name)}: {type(e).__name__}: "
+                            f"{_short(e)})")
     return out
 
 
 def _shape(v):
     shape = tuple(int(x) for x in v)
-    if len(shape) not in (2, 3) or min(shape) <= 0:
-        raise ValueError(f"bad image shape {v!r}")
+    if len(shape) not in (2, 3) or min(shape) <= 0 or (len(shape) == 3 and shape[2] > 4):
+        raise ValueError(f"bad image shape {_short(v)}")
+    if shape[0] * shape[1] > max_image_pixels():
+        raise ValueError(f"image shape {shape[1]}x{shape[0]} is over the {max_image_pixels() / 1e6:g} MP limit")
     return shape
+
+
+def _short(v):
+    text = str(v) if isinstance(v, Exception) else repr(v)
+    return text if len(text) <= 120 else text[:120] + "..."
 
 
 def _encode(v):

@@ -36,14 +36,22 @@ def read_weight_file(path):
     return out
 
 
+def weight_file_bytes(arrays):
+    """{key: ndarray} in the original's format (pickle protocol 4, NumPy 1.x names)."""
+    return plain_dumps({k: np.array(v, order="C") for k, v in arrays.items()})   # keeps 0-d (iters:0)
+
+
 def write_weight_file(path, arrays):
-    """Write {key: ndarray} in the original's format (pickle protocol 4), atomically, keeping `<file>.bak`."""
-    data = plain_dumps({k: np.array(v, order="C") for k, v in arrays.items()})   # keeps 0-d (iters:0)
-    write_bytes_atomic(Path(path), data, keep_previous=True)
+    """Write {key: ndarray} atomically, keeping `<file>.bak`."""
+    write_bytes_atomic(Path(path), weight_file_bytes(arrays), keep_previous=True)
+
+
+def encode_weights(saveable):
+    return weight_file_bytes({k: v.numpy() for k, v in saveable.get_weights_dict().items()})
 
 
 def save_weights(saveable, path):
-    write_weight_file(path, {k: v.numpy() for k, v in saveable.get_weights_dict().items()})
+    write_bytes_atomic(Path(path), encode_weights(saveable), keep_previous=True)
 
 
 def _fit(value, var, path, key):

@@ -6,7 +6,7 @@ from typing import Optional
 import cv2
 import numpy as np
 
-from core.cv2ex import cv2_imread
+from core.cv2ex import ImageTooLargeError, cv2_imread
 
 # The original skipped frames under 128 px because S3FD halves its input; CenterFace and MTCNN find faces in the
 # 160x120 frames of small webcam clips, so only frames too small to hold a usable face are skipped.
@@ -23,7 +23,10 @@ class Frame:
 
 
 def read_frame(path):
-    img = cv2_imread(path, required=False)
+    try:
+        img = cv2_imread(path, required=False)
+    except ImageTooLargeError as e:
+        return Frame(None, skipped=str(e).split(": ", 1)[1])
     if img is None:
         return Frame(None, skipped="unreadable")
     converted = None
