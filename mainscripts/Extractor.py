@@ -24,7 +24,7 @@ MAX_BATCH = 8                # frames per worker task: fewer round trips, still 
 def extract(input_dir, output_dir, face_type=None, max_faces_from_image=None, image_size=None, jpeg_quality=None,
             detector=None, landmarker=None, output_debug=None, manual_fix=False, manual_output_debug_fix=False,
             manual_window_size=1368, cpu_only=False, force_gpu_idxs=None, workers=None, continue_extraction=None,
-            delete_existing=None):
+            delete_existing=None, min_face_size=None):
     """Run the extraction; None means "ask" (or take the default without a terminal). Returns the Summary."""
     input_dir = require_dir(input_dir, "input folder")
     output_dir = Path(output_dir)
@@ -64,7 +64,8 @@ def extract(input_dir, output_dir, face_type=None, max_faces_from_image=None, im
             wipe = True
 
     cfg, manual = _ask_settings(output_dir, debug_dir, defaults, replace, face_type, max_faces_from_image,
-                                image_size, jpeg_quality, detector, landmarker, output_debug, manual_fix)
+                                image_size, jpeg_quality, detector, landmarker, output_debug, manual_fix,
+                                min_face_size)
     if wipe:   # after the questions, so that a wrong flag stops before anything is deleted
         _wipe(output_dir, existing, debug_dir, delete_existing)
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -136,7 +137,7 @@ def _wipe(output_dir, existing, debug_dir, delete_existing):
 
 # ---- questions --------------------------------------------------------------------------------------------------
 def _ask_settings(output_dir, debug_dir, defaults, replace, face_type, max_faces, image_size, jpeg_quality,
-                  detector, landmarker, output_debug, manual_fix):
+                  detector, landmarker, output_debug, manual_fix, min_face_size=None):
     from facelib.detectors import DEFAULT_DETECTOR, DETECTOR_NAMES, available_detectors
     from facelib.landmarkers import LANDMARKER_NAMES, available_landmarkers
 
@@ -151,6 +152,8 @@ def _ask_settings(output_dir, debug_dir, defaults, replace, face_type, max_faces
         size = opts.IMAGE_SIZE.ask(image_size, defaults.get("image_size",
                                                            opts.HEAD_IMAGE_SIZE if ft == FaceType.HEAD else None))
     quality = opts.JPEG_QUALITY.ask(jpeg_quality)
+    # flag only: validated when given, never asked (the original had no such question)
+    min_size = opts.MIN_FACE_SIZE.default if min_face_size is None else opts.MIN_FACE_SIZE.ask(min_face_size)
     available = available_detectors()
     labels = [n if n in available else f"{n} (weights missing)" for n in DETECTOR_NAMES]
     if detector is None and interact.is_interactive():
@@ -168,7 +171,8 @@ def _ask_settings(output_dir, debug_dir, defaults, replace, face_type, max_faces
     debug = interact.input_bool(f"Write debug images to {debug_dir.name}?", False, value=output_debug)
     cfg = ExtractConfig(face_type=int(ft), image_size=size, jpeg_quality=quality, max_faces=max_faces,
                         detector=det, landmarker=lmk, output_dir=str(output_dir),
-                        debug_dir=str(debug_dir) if debug else None, replace_existing=replace)
+                        debug_dir=str(debug_dir) if debug else None, replace_existing=replace,
+                        min_face_size=min_size)
     return cfg, det == "manual"
 
 
@@ -222,7 +226,7 @@ def batches(frames, n_workers):
     return [[str(p) for p in frames[i:i + size]] for i in range(0, len(frames), size)]
 
 
-def count_result(summary, r):
+def count_result(summary, r, min_face_size=0):
     summary.add("frames")
     if r.skipped:
         summary.add(f"skipped ({r.skipped})")
@@ -232,6 +236,13 @@ def count_result(summary, r):
         summary.add("frames with no face")
     if r.dropped:
         summary.add("faces dropped (crop over 4x the detector box)", r.dropped)
+    if r.small:
+        summary.add(f"faces smaller than {min_face_size} px not extracted (--min-face-size)", r.small)
+    if r.profiles:
+        summary.add("faces turned past 45 degrees given FAN landmarks", r.profiles)
+    if r.unreliable:
+        summary.add("faces turned past 45 degrees with unreliable dlib68 landmarks (marked in the debug images; "
+                    "fan3d handles profiles)", r.unreliable)
     if r.rotation:
         summary.add("frames found rotated")
     if r.converted:
@@ -256,7 +267,7 @@ def _auto(frames, cfg, summary, gpus, workers):
     by_name = {f.name: f for f in frames}
     with progress(total=len(frames), desc="Extracting faces", unit="frame") as bar:
         for r in run_pool(frames, cfg, gpus, workers):
-            count_result(summary, r)
+            count_result(summary, r, cfg.min_face_size)
             if not r.skipped and r.faces == 0:
                 no_face.append(by_name[r.name])
             bar.update(1)

@@ -23,6 +23,8 @@ META_FILENAME = "meta.dat"
 def _faces(input_dir, summary, desc="Processing", exclude_suffixes=()):
     paths = [p for p in get_image_paths(require_dir(input_dir, "input folder"))
              if not any(p.stem.endswith(s) for s in exclude_suffixes)]
+    if not paths:
+        raise UserError(f"{input_dir}: no aligned faces in this folder; extract faces into it first")
 
     def skipped(path, err):
         interact.log_err(f"{err} - skipped")

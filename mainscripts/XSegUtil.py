@@ -31,7 +31,10 @@ APPLY_CHUNK = 8
 
 
 def _faces(input_dir, desc):
+    """The folder's faces; a UserError when it holds no image (nothing to do is a failure, exit code != 0)."""
     paths = get_image_paths(input_dir)
+    if not paths:
+        raise UserError(f"{input_dir}: no aligned faces in this folder; extract faces into it first")
     return iter_dfl_images(progress(paths, desc=desc, unit="face"))
 
 

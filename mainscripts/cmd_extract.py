@@ -19,7 +19,8 @@ def _extract(args):
                       manual_output_debug_fix=args.manual_output_debug_fix,
                       manual_window_size=args.manual_window_size, cpu_only=args.cpu_only,
                       force_gpu_idxs=args.force_gpu_idxs, workers=workers,
-                      continue_extraction=args.continue_extraction, delete_existing=args.delete_existing)
+                      continue_extraction=args.continue_extraction, delete_existing=args.delete_existing,
+                      min_face_size=args.min_face_size)
     return 0
 
 

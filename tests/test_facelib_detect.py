@@ -13,6 +13,7 @@ from facelib import internal_weights
 from facelib import detectors as D
 from facelib import landmarkers as L
 from facelib.detectors import boxes, s3fd
+from facelib.face_measure import DEFAULT_MIN_FACE_SIZE
 from facelib.landmarkers import fan
 
 RECALL_MIN = 0.95
@@ -74,10 +75,11 @@ def test_centerface_finds_nothing_on_cat_and_coffee(centerface):
 
 def retry_detect(detect, img):
     """The extractor's rotation retry (the original's order 0, 90, 270, 180 degrees clockwise): boxes at the first
-    turn np.rot90(img, k) where a face is found, and k."""
+    turn np.rot90(img, k) where a face of about the default minimum size is found, and k."""
+    from mainscripts.extract.stages import RETRY_BOX_FRACTION
     for k in (0, -1, 1, 2):
         rects = detect(np.ascontiguousarray(np.rot90(img, k)))
-        if rects:
+        if any(min(r[2] - r[0], r[3] - r[1]) >= RETRY_BOX_FRACTION * DEFAULT_MIN_FACE_SIZE for r in rects):
             return rects, k
     return [], 0
 
@@ -99,16 +101,16 @@ def test_detect_output_contract(centerface, photos):
     assert all(isinstance(v, int) for r in rects for v in r)
     sizes = [(r[2] - r[0]) * (r[3] - r[1]) for r in rects]
     assert sizes == sorted(sizes, reverse=True)
-    assert all(min(r[2] - r[0], r[3] - r[1]) >= boxes.MIN_FACE_SIZE for r in rects)
     assert centerface.detect(np.zeros((64, 80, 3), np.uint8)) == []
 
 
 # --- box post-processing and NMS ------------------------------------------------------------------------------------
 
-def test_finalize_drops_small_extends_chin_sorts_by_area():
-    raw = [(10, 10, 49, 100), (0, 0, 50, 60), (100, 100, 300, 300), (5, 5, 100, 44.9)]
+def test_finalize_extends_chin_sorts_by_area_and_keeps_small_faces():
+    """The minimum face size is the extractor's (on landmarks), not the boxes': small boxes are kept."""
+    raw = [(10, 10, 49, 100), (0, 0, 50, 60), (100, 100, 300, 300), (5, 5, 100, 44.9), (0, 0, 1, 30)]
     out = boxes.finalize(raw, scale=1.0)
-    assert out == [(100, 100, 300, 320), (0, 0, 50, 66)]
+    assert out == [(100, 100, 300, 320), (5, 5, 100, 48), (10, 10, 49, 109), (0, 0, 50, 66)]
     assert boxes.finalize([(10, 10, 30, 40)], scale=2.0) == [(20, 20, 60, 86)]
     assert boxes.finalize([(100, 0, 136, 100)], widen=1.25) == [(95, 0, 140, 110)]
 

@@ -3,10 +3,13 @@
 Box convention of every detector's output (the original's S3FD convention, which FAN expects and which the
 extractor stores as `source_rect`): a face box from forehead to chin as trained on WIDER FACE, with the bottom
 extended by 10% of its height for the chin. Landmarkers that expect other boxes (dlib68) convert from it.
+
+The original also dropped boxes under 40 px here. Box sizes differ between detectors (CenterFace's and MTCNN's are
+tighter than S3FD's), so the minimum size is applied by the extractor on the face itself, from its landmarks
+(`facelib/face_measure.py`), the same for every detector; detectors only use it to choose their input resolution.
 """
 import numpy as np
 
-MIN_FACE_SIZE = 40      # px on either side, in frame coordinates (the original's filter)
 CHIN_EXTENSION = 0.1    # of the box height, added below (the original: "not enough covering a chin" for 2DFAN)
 
 
@@ -49,16 +52,16 @@ def is_upright(keypoints):
 
 
 def finalize(boxes, scale=1.0, widen=1.0, chin=CHIN_EXTENSION):
-    """The original's post-processing: scale to the frame, drop faces < 40 px on either side, extend the bottom by
-    `chin` of the height, truncate to int, sort by area, largest first. `boxes`: iterable of (l, t, r, b).
-    `widen` (before the size filter) scales the width about the centre, to calibrate other detectors' boxes."""
+    """The original's post-processing: scale to the frame, extend the bottom by `chin` of the height, truncate to
+    int, sort by area, largest first. `boxes`: iterable of (l, t, r, b). `widen` scales the width about the centre,
+    to calibrate other detectors' boxes. Degenerate boxes (under 2 px) are dropped."""
     out = []
     for box in boxes:
         l, t, r, b = (float(v) * scale for v in box[:4])
         half_w = (r - l) * widen / 2
         l, r = (l + r) / 2 - half_w, (l + r) / 2 + half_w
         bt = b - t
-        if min(r - l, bt) < MIN_FACE_SIZE:
+        if min(r - l, bt) < 2:
             continue
         b += bt * chin
         out.append(tuple(int(v) for v in (l, t, r, b)))

@@ -3,15 +3,19 @@
 Decoding as the original's `refine`: at level i (stride 2^(i+2) = 4..128) every cell whose face score is > 0.05 gives
 a box from a square prior of side 4*stride centred on the cell, with variances 0.1 (centre) and 0.2 (log size);
 NMS at IoU 0.3; boxes scoring >= 0.5 are kept, truncated to int, then post-processed (`boxes.finalize`).
+Input size: the original's rule (`boxes.network_input_size`), enlarged when needed so that faces of the minimum face
+size span 20 network pixels, as the original's 40 px faces do in its halved frames (at most 2x the frame).
 """
 import cv2
 import numpy as np
 
 from facelib import internal_weights
 from facelib.detectors import boxes
+from facelib.face_measure import DEFAULT_MIN_FACE_SIZE
 
 WEIGHTS_FILE = "S3FD.npy"
 MIN_SCORE, NMS_IOU, KEEP_SCORE = 0.05, 0.3, 0.5
+NET_FACE_PX = 20
 
 
 def decode(olist):
@@ -44,7 +48,8 @@ class S3FDDetector:
     def available():
         return internal_weights.is_present(WEIGHTS_FILE)
 
-    def __init__(self, weights_path=None):
+    def __init__(self, weights_path=None, min_face_size=DEFAULT_MIN_FACE_SIZE):
+        self.min_face_size = min_face_size
         path = weights_path or internal_weights.require(WEIGHTS_FILE, "the S3FD detector")
         import tensorflow as tf
 
@@ -70,5 +75,9 @@ class S3FDDetector:
     def detect(self, image_bgr):
         h, w = image_bgr.shape[:2]
         nw, nh, input_scale = boxes.network_input_size(h, w)
+        wanted = 2.0 if self.min_face_size <= 0 else min(2.0, NET_FACE_PX / self.min_face_size)
+        if wanted > 1 / input_scale:
+            input_scale = 1 / wanted
+            nw, nh = max(1, round(w * wanted)), max(1, round(h * wanted))
         rgb = cv2.resize(np.ascontiguousarray(image_bgr[:, :, ::-1]), (nw, nh), interpolation=cv2.INTER_LINEAR)
         return boxes.finalize(decode(self.forward(rgb)), scale=input_scale)

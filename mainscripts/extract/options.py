@@ -4,6 +4,7 @@ Kept free of heavy imports: main.py builds its parser from this module.
 """
 from core.options import Option
 from facelib.FaceType import FaceType
+from facelib.face_measure import DEFAULT_MIN_FACE_SIZE
 
 # Prompt codes as the original's model options; the CLI also takes the long names (half_face, whole_face, ...).
 FACE_TYPE_CODES = ("h", "mf", "f", "wf", "head", "mark_only")
@@ -25,6 +26,12 @@ IMAGE_SIZE = Option(
 JPEG_QUALITY = Option(
     "jpeg_quality", "Jpeg quality", "int", 90, valid_range=(1, 100),
     help="Higher quality gives bigger files.")
+MIN_FACE_SIZE = Option(
+    "min_face_size", "Minimum face size", "int", DEFAULT_MIN_FACE_SIZE, valid_range=(0, 2048),
+    help="Faces smaller than this (frame pixels, measured on the face's landmarks in units of the original "
+         "detector's box side) are not extracted and are counted in the summary; the detector also looks at the "
+         "frame at the resolution this size needs. Lower it (e.g. 16) for crowds and wide shots: slower. "
+         "0 keeps every face found. Flag only (the original had no such question).")
 CONTINUE = Option(
     "continue_extraction", "Continue extraction?", "bool", True,
     help="Continue from where the last run stopped (the last 128 faces' frames are extracted again). "
@@ -33,7 +40,7 @@ DELETE_EXISTING = Option(
     "delete_existing", "Delete the files already in the output folder (and its _debug folder)?", "bool", True,
     help="n stops without changing anything.")
 
-OPTIONS = (FACE_TYPE, MAX_FACES, IMAGE_SIZE, JPEG_QUALITY, CONTINUE, DELETE_EXISTING)
+OPTIONS = (FACE_TYPE, MAX_FACES, IMAGE_SIZE, JPEG_QUALITY, MIN_FACE_SIZE, CONTINUE, DELETE_EXISTING)
 HEAD_IMAGE_SIZE = 768
 
 

@@ -1,5 +1,10 @@
 """The extractor's per-frame stages (reference §8.1): rects (with rotation retries), landmarks (with the second
 pass), final (align, write the face files and the debug image). Run by the worker processes and by the manual pass.
+
+Between landmarks and the second pass, faces smaller than the minimum face size (measured on the landmarks,
+`facelib/face_measure.py`) are dropped and counted, and faces turned past 45 degrees are marked: dlib68's points are
+unreliable there, so they are found again with FAN when its weights are present, and otherwise flagged in the
+summary and the debug image.
 """
 import re
 import time
@@ -12,7 +17,7 @@ import numpy as np
 
 from core.cv2ex import cv2_imwrite
 from core.dflimg import DFLJPG
-from facelib import LandmarksProcessor
+from facelib import LandmarksProcessor, face_measure
 from facelib.FaceType import FaceType
 from mainscripts.extract.frames import ROTATIONS, read_frame, rotate, unrotate_points, unrotate_rect
 
@@ -32,16 +37,20 @@ class ExtractConfig:
     debug_dir: Optional[str]
     second_pass: bool = True
     replace_existing: bool = False    # delete a frame's older faces before writing its new ones (resume, fixes)
+    min_face_size: int = face_measure.DEFAULT_MIN_FACE_SIZE
 
     @property
     def uses_tensorflow(self):
-        return bool({self.detector, self.landmarker} & TF_MODELS)
+        return bool({self.detector, self.landmarker, profile_landmarker_for(self.landmarker)} & TF_MODELS)
 
 
 @dataclass
 class Face:
     rect: tuple                # (l, t, r, b) in frame pixels
     landmarks: np.ndarray      # (68, 2) float32 in frame pixels
+    size: float = 0.0          # face_measure.face_size
+    profile: bool = False      # turned past PROFILE_YAW
+    unreliable: bool = False   # a profile with landmarks from a model that fails there
 
 
 @dataclass
@@ -49,29 +58,63 @@ class FrameResult:
     name: str
     faces: int = 0
     dropped: int = 0           # found, but thrown away by the crop-area check
+    small: int = 0             # found, but smaller than the minimum face size
+    profiles: int = 0          # turned past PROFILE_YAW: landmarks found again with the profile landmarker
+    unreliable: int = 0        # turned past PROFILE_YAW, landmarks left to dlib68
     rotation: int = 0
     skipped: Optional[str] = None
     converted: Optional[str] = None
     times: dict = field(default_factory=dict)
 
 
-def find_rects(img, detector, max_faces):
-    """(rotation, rotated image, rects): the first rotation in which the detector finds a face."""
+# A rect counts as a face for the rotation retry when its short side is at least this fraction of the minimum face
+# size (face sizes measured on landmarks are 0.85-1.15x the box's short side): a small false detection in an
+# upside-down frame must not stop the retry before the turn that shows the real faces.
+RETRY_BOX_FRACTION = 0.7
+
+
+def find_rects(img, detector, max_faces, min_face_size=0):
+    """(rotation, rotated image, rects): the first rotation in which the detector finds a face of about the minimum
+    size or more; when there is none, the rects of the unturned frame (small faces, counted when dropped)."""
+    first = None
     for rot in ROTATIONS:
         rimg = rotate(img, rot)
         rects = list(detector.detect(rimg))
-        if rects:
-            return rot, rimg, rects[:max_faces] if max_faces else rects
-    return 0, img, []
+        if first is None:
+            first = (rot, rimg, rects)
+        if any(min(r[2] - r[0], r[3] - r[1]) >= RETRY_BOX_FRACTION * min_face_size for r in rects):
+            break
+    else:
+        rot, rimg, rects = first
+    return rot, rimg, rects[:max_faces] if max_faces else rects
 
 
-def find_faces(img, rot, rimg, rects, landmarker, detector, second_pass):
-    """Landmarks of each rect (found in the rotated image), mapped back to the frame."""
-    lmrks = landmarker.landmarks(rimg, rects)
-    if second_pass:
-        lmrks = [landmarker.second_pass(rimg, lm, detector) for lm in lmrks]
-    return [Face(unrotate_rect(r, rot, img.shape), unrotate_points(lm, rot, img.shape))
-            for r, lm in zip(rects, lmrks)]
+def find_faces(img, rot, rimg, rects, landmarker, detector, second_pass, min_face_size=0, profile_landmarker=None):
+    """(faces, small): landmarks of each rect (found in the rotated image) mapped back to the frame, and the faces
+    dropped for being smaller than `min_face_size`. Faces turned past PROFILE_YAW get their landmarks from
+    `profile_landmarker` when there is one, else are marked unreliable (dlib68 only: FAN copes with profiles)."""
+    faces, small = [], []
+    for rect in rects:
+        lm = landmarker.landmarks(rimg, [rect])[0]
+        face = Face(unrotate_rect(rect, rot, img.shape), lm, face_measure.face_size(lm))
+        if face.size < min_face_size:
+            small.append(face)
+            continue
+        lmk = landmarker
+        if landmarker.name == "dlib68" and face_measure.yaw_degrees(lm) > face_measure.PROFILE_YAW:
+            face.profile = True
+            if profile_landmarker is None:
+                face.unreliable = True
+            else:
+                lmk = profile_landmarker
+                lm = lmk.landmarks(rimg, [rect])[0]
+        if second_pass:
+            lm = lmk.second_pass(rimg, lm, detector)
+        face.landmarks = lm
+        faces.append(face)
+    for face in faces + small:
+        face.landmarks = unrotate_points(face.landmarks, rot, img.shape)
+    return faces, small
 
 
 def _polygon_area(pts):
@@ -98,11 +141,12 @@ def glob_escape(text):
     return re.sub(r"([\[\]*?])", r"[\1]", text)
 
 
-def write_faces(path, img, faces, cfg, manual=False):
+def write_faces(path, img, faces, cfg, manual=False, small=()):
     """The final stage: align and save each face as `<stem>_<i>.jpg`, and the debug frame. Returns (kept, dropped).
 
     Automatic faces whose aligned crop covers more than 4x the detector rect are dropped for face types up to
     full_face_no_align (a rect around something that is not a face gives wild landmarks), as the original.
+    The debug frame also shows the `small` faces (dropped by the minimum size) and marks unreliable landmarks.
     """
     path = Path(path)
     out_dir = Path(cfg.output_dir)
@@ -137,11 +181,31 @@ def write_faces(path, img, faces, cfg, manual=False):
             # mark_only has no crop of its own: the debug quad shows where a full face would be.
             quad_type = FaceType.FULL if face_type == FaceType.MARK_ONLY else face_type
             LandmarksProcessor.draw_rect_landmarks(debug, rect, lmrks, quad_type, size, transparent_mask=True)
+            if face.unreliable:
+                _label(debug, rect, "profile: landmarks unreliable", (0, 165, 255))
         kept += 1
     if debug is not None:
+        for face in small:
+            l, t, r, b = (int(round(v)) for v in face.rect)
+            cv2.rectangle(debug, (l, t), (r, b), (0, 0, 255), 1)
+            _label(debug, (l, t, r, b), f"small {face.size:.0f}px", (0, 0, 255))
         cv2_imwrite(Path(cfg.debug_dir) / f"{path.stem}.jpg", debug, [int(cv2.IMWRITE_JPEG_QUALITY),
                                                                          DEBUG_JPEG_QUALITY])
     return kept, dropped
+
+
+def _label(image, rect, text, color):
+    l, t = int(rect[0]), int(rect[1])
+    cv2.putText(image, text, (l, max(10, t - 4)), cv2.FONT_HERSHEY_SIMPLEX, 0.4, color, 1, cv2.LINE_AA)
+
+
+def profile_landmarker_for(name):
+    """The landmarker for faces turned past PROFILE_YAW when `name` is dlib68: FAN (3D, else 2D) when its weights
+    are present, else None."""
+    from facelib.landmarkers import LANDMARKERS
+    if name != "dlib68":
+        return None
+    return next((n for n in ("fan3d", "fan2d") if LANDMARKERS[n].available()), None)
 
 
 class FrameExtractor:
@@ -151,8 +215,10 @@ class FrameExtractor:
         from facelib.detectors import create_detector
         from facelib.landmarkers import create_landmarker
         self.cfg = cfg
-        self.detector = create_detector(cfg.detector)
+        self.detector = create_detector(cfg.detector, min_face_size=cfg.min_face_size)
         self.landmarker = create_landmarker(cfg.landmarker)
+        profile = profile_landmarker_for(cfg.landmarker)
+        self.profile_landmarker = create_landmarker(profile) if profile else None
 
     def process(self, path):
         """Every stage on one frame. A frame that fails (a library error on odd pixels, a full disk) is reported on
@@ -175,12 +241,15 @@ class FrameExtractor:
         if frame.img is None:
             return res
         img = frame.img
-        rot, rimg, rects = find_rects(img, self.detector, self.cfg.max_faces)
+        rot, rimg, rects = find_rects(img, self.detector, self.cfg.max_faces, self.cfg.min_face_size)
         t2 = time.perf_counter()
-        faces = find_faces(img, rot, rimg, rects, self.landmarker, self.detector, self.cfg.second_pass) if rects \
-            else []
+        faces, small = find_faces(img, rot, rimg, rects, self.landmarker, self.detector, self.cfg.second_pass,
+                                  self.cfg.min_face_size, self.profile_landmarker)
         t3 = time.perf_counter()
-        res.faces, res.dropped = write_faces(path, img, faces, self.cfg)
+        res.small = len(small)
+        res.profiles = sum(1 for f in faces if f.profile and not f.unreliable)
+        res.unreliable = sum(1 for f in faces if f.unreliable)
+        res.faces, res.dropped = write_faces(path, img, faces, self.cfg, small=small)
         res.rotation = rot
         res.times.update(detect=t2 - t1, landmarks=t3 - t2, final=time.perf_counter() - t3)
         return res

@@ -97,8 +97,7 @@ def run(input_dir, method, answers=None, workers=None):
     paths = list_faces(input_dir)
     summary = Summary("Sorted")
     if not paths:
-        interact.log_info(f"No images in {input_dir}: nothing to sort.")
-        return summary
+        raise UserError(f"{input_dir}: no images, nothing to sort; extract faces into it first")
     ctx = SortContext(Path(input_dir), paths, workers, dict(answers or {}))
     interact.log_info(f"Sorting {len(paths)} faces by {method.title} [{method.number}].")
     order, trash = method.load()(ctx)
