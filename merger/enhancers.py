@@ -6,6 +6,10 @@ Vulkan, so its model files are located by path and run with the `ncnn` CPU wheel
 with them). `auto` is the original's FaceEnhancer when `_internal/FaceEnhancer.npy` exists, else animevideov3.
 `get_enhancer(name)` loads a network once per process and returns `enhance(img_bgr float32 0..1) -> 4x image`;
 the merger calls it in its main process, next to the model.
+
+The ncnn networks run on tiles of at most `tile` px (with a margin of real neighbouring pixels that is cut off again,
+as realesrgan-ncnn-vulkan does): their memory grows with the pixels of one run (x4plus takes ~13 GB on a whole
+512 px face), so tiling bounds it whatever the face size.
 """
 import importlib.util
 import os
@@ -17,6 +21,8 @@ from core.workers import cpu_count
 
 AUTO = "auto"
 FALLBACK = "realesr-animevideov3"
+TILE = 128  # px of input per network run: x4plus stays under ~1 GB
+TILE_MARGIN = 10  # px of context around each tile, cut off after the run
 _NCNN_FILES = {
     "realesr-animevideov3": "realesr-animevideov3-x4",
     "realesrgan-x4plus": "realesrgan-x4plus",
@@ -35,7 +41,7 @@ def _models_dir():
 class NcnnEnhancer:
     scale = 4
 
-    def __init__(self, model_file_stem, threads=None):
+    def __init__(self, model_file_stem, threads=None, tile=TILE):
         import ncnn
         param = os.path.join(_models_dir(), model_file_stem + ".param")
         weights = os.path.join(_models_dir(), model_file_stem + ".bin")
@@ -50,9 +56,26 @@ class NcnnEnhancer:
         opt.num_threads = threads or cpu_count()
         self.net.load_param(param)
         self.net.load_model(weights)
+        self.tile = tile
 
     def __call__(self, img_bgr):
-        """img_bgr float32 (H, W, 3) 0..1 -> float32 (4H, 4W, 3) 0..1."""
+        """img_bgr float32 (H, W, 3) 0..1 -> float32 (4H, 4W, 3) 0..1, run tile by tile (tile 0: in one piece)."""
+        h, w = img_bgr.shape[:2]
+        t, m, s = self.tile, TILE_MARGIN, self.scale
+        if not t or (h <= t and w <= t):
+            return self._run(img_bgr)
+        out = np.empty((h * s, w * s, 3), np.float32)
+        for y in range(0, h, t):
+            for x in range(0, w, t):
+                y0, x0 = max(y - m, 0), max(x - m, 0)
+                y1, x1 = min(y + t + m, h), min(x + t + m, w)
+                part = self._run(img_bgr[y0:y1, x0:x1])
+                th, tw = min(t, h - y), min(t, w - x)
+                oy, ox = (y - y0) * s, (x - x0) * s
+                out[y * s:(y + th) * s, x * s:(x + tw) * s] = part[oy:oy + th * s, ox:ox + tw * s]
+        return out
+
+    def _run(self, img_bgr):
         chw = np.ascontiguousarray(img_bgr[..., ::-1].transpose(2, 0, 1), np.float32)
         import ncnn
         mat = ncnn.Mat(chw)  # `chw` must stay referenced while ncnn reads it
