@@ -1,12 +1,12 @@
 """Issue 10's figures: DFM export time, DFM inference ms/face in onnxruntime (CPU) vs the TensorFlow model, AMP ms per
-training step vs SAEHD's at the same resolution and batch, and faceset-enhance s/face vs bicubic.
+training step vs SAEHD's at the same resolution and batch (faceset enhance: bench_enhance.py).
 
 Models are the defaults (SAEHD liae-ud res 128 ae 256 e 64 d 64 m 22; AMP res 224 ae 256 inter 1024 e 64 d 64
 m 22) with fresh weights; `BENCH_QUICK=1` (run_all) uses res 64 and small dims. Baselines measured in the same run:
 export time vs saving the same weights as the model's .npy files; onnxruntime vs TensorFlow (the merger's
-predictor) on the same faces; AMP step vs SAEHD step; x4 enhancers vs bicubic x4 + Lanczos back.
+predictor) on the same faces; AMP step vs SAEHD step.
 
-    python bench/bench_export.py [--runs N] [--steps N] [--only export|train|enhance]
+    python bench/bench_export.py [--runs N] [--steps N] [--only export|train]
 """
 import argparse
 import resource
@@ -28,9 +28,9 @@ from benchlib import quick, record  # noqa: E402
 def sizes():
     if quick():
         return dict(saehd=dict(res=64, ae=64, e=16, d=16, m=16), amp=dict(res=64, ae=64, inter=64, e=16, d=16, m=16),
-                    batch=4, face=128)
+                    batch=4)
     return dict(saehd=dict(res=128, ae=256, e=64, d=64, m=22), amp=dict(res=224, ae=256, inter=1024, e=64, d=64, m=22),
-                batch=4, face=256)
+                batch=4)
 
 
 def _median_ms(fn, runs):
@@ -126,32 +126,11 @@ def bench_train(steps):
            f"SAEHD liae-ud res {res} batch {batch}", result["SAEHD"], "same ae/e/d/mask dims, fp32 CPU")
 
 
-def bench_enhance(runs):
-    import cv2
-
-    from mainscripts.FacesetEnhancer import make_enhancer
-    size = sizes()["face"]
-    face_path = ROOT / "tests" / "data" / "stills" / "astronaut.png"
-    img = cv2.resize(cv2.imread(str(face_path)), (size, size), interpolation=cv2.INTER_AREA)
-    img = img.astype(np.float32) / 255
-
-    def bicubic(x):
-        up = cv2.resize(x, (size * 4, size * 4), interpolation=cv2.INTER_CUBIC)
-        return cv2.resize(up, (size, size), interpolation=cv2.INTER_LANCZOS4)
-    base = _median_ms(lambda: bicubic(img), max(runs, 5)) / 1000
-    for name in ("realesr-animevideov3", "realesrgan-x4plus"):
-        enhance = make_enhancer(name)
-        n = 1 if name == "realesrgan-x4plus" else runs
-        sec = _median_ms(lambda: enhance(img), n) / 1000
-        record("enhance", f"faceset enhance {name}, {size} px face", sec, "s/face", "bicubic x4 + Lanczos back",
-               base)
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--steps", type=int, default=3)
-    ap.add_argument("--only", choices=("export", "train", "enhance"))
+    ap.add_argument("--only", choices=("export", "train"))
     args = ap.parse_args()
     from core.leras import device
     device.initialize(device.DeviceConfig.CPU())
@@ -159,8 +138,6 @@ def main():
         bench_export(args.runs)
     if args.only in (None, "train"):
         bench_train(args.steps)
-    if args.only in (None, "enhance"):
-        bench_enhance(args.runs)
 
 
 if __name__ == "__main__":

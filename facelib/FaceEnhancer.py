@@ -132,9 +132,11 @@ class FaceEnhancer:
         patches = np.asarray(patches, np.float32)
         return np.concatenate([self._run(patches[i:i + BATCH]).numpy() for i in range(0, len(patches), BATCH)])
 
-    def enhance(self, inp_img, is_tanh=False, preserve_size=True):
+    def enhance(self, inp_img, is_tanh=False, preserve_size=True, on_batch=None):
         """x4 image of `inp_img` (H, W, 3) float32: 0..1 (or -1..1 with is_tanh). With preserve_size the result is
-        resized back to (W, H) (Lanczos), as the faceset enhancer uses it; the merger takes the x4 image."""
+        resized back to (W, H) (Lanczos), as the faceset enhancer uses it; the merger takes the x4 image.
+        Patches are blended in as each batch comes out (memory does not grow with their count);
+        `on_batch(done, total)` follows the batches."""
         img = np.asarray(inp_img, np.float32)
         if not is_tanh:
             img = np.clip(img * 2 - 1, -1, 1)
@@ -147,14 +149,19 @@ class FaceEnhancer:
         h, w = img.shape[:2]
         ys, xs = _patch_starts(h), _patch_starts(w)
         coords = [(y, x) for y in ys for x in xs]
-        outs = self.run_patches([img[y:y + PATCH, x:x + PATCH] for y, x in coords])
         line = np.concatenate([np.linspace(0, 1, PATCH // 2 * UP), np.linspace(1, 0, PATCH // 2 * UP)])
         window = np.outer(line, line).astype(np.float32)[..., None]
         final = np.zeros((h * UP, w * UP, 3), np.float32)
         div = np.zeros((h * UP, w * UP, 1), np.float32)
-        for (y, x), out in zip(coords, outs):
-            final[y * UP:(y + PATCH) * UP, x * UP:(x + PATCH) * UP] += out * window
-            div[y * UP:(y + PATCH) * UP, x * UP:(x + PATCH) * UP] += window
+        n_batches = -(-len(coords) // BATCH)
+        for k in range(n_batches):
+            part = coords[k * BATCH:(k + 1) * BATCH]
+            outs = self.run_patches([img[y:y + PATCH, x:x + PATCH] for y, x in part])
+            for (y, x), out in zip(part, outs):
+                final[y * UP:(y + PATCH) * UP, x * UP:(x + PATCH) * UP] += out * window
+                div[y * UP:(y + PATCH) * UP, x * UP:(x + PATCH) * UP] += window
+            if on_batch:
+                on_batch(k + 1, n_batches)
         div[div == 0] = 1.0
         final = (final / div)[t * UP:(h - b) * UP, left * UP:(w - r) * UP]
         if preserve_size:

@@ -20,6 +20,7 @@ from merger import MergeMasked
 from merger.FrameInfo import compute_motion, load_frame_infos, smoothed_landmarks
 from merger.MergerConfig import MergerConfigMasked, ask_config, interactive_config, load_settings, save_settings
 from merger.Predictor import BatchPredictor
+from merger.label import model_stamp
 from merger.output import copy_frame, write_merged
 
 # Frames whose predictions are held in memory at once (bounded by bytes, see _chunk_frames).
@@ -35,13 +36,15 @@ def read_frame(path):
 class MergeContext:
     """Everything a merge needs besides the settings: frames, their (smoothed) landmarks, the predictor, outputs."""
 
-    def __init__(self, frames, predictor, input_size, output_dir, output_mask_dir, model_iter=0, xseg_loader=None):
+    def __init__(self, frames, predictor, input_size, output_dir, output_mask_dir, model_iter=0, xseg_loader=None,
+                 made_by=None):
         self.frames = frames
         self.predictor = predictor
         self.input_size = int(input_size)
         self.output_dir = Path(output_dir)
         self.output_mask_dir = Path(output_mask_dir)
         self.model_iter = model_iter
+        self.made_by = made_by  # the model's stamp, recorded in every merged frame
         self._xseg_loader = xseg_loader  # () -> XSeg net with extract(), or None when there is none
         self._xseg = None
         self._smoothed = {}
@@ -136,7 +139,7 @@ class MergeContext:
         if result is None:
             copy_frame(self.frames[idx].filepath, out, mask)
         else:
-            write_merged(out, mask, result[0], result[1], cfg)
+            write_merged(out, mask, result[0], result[1], cfg, self.made_by)
 
 
 # ----------------------------------------------------------------------------------------------- worker side
@@ -149,7 +152,7 @@ def _merge_item(item):
             return "copied", None
         frame = read_frame(item["path"])
         img, mask = MergeMasked.merge_frame(frame, item["faces"], cfg, item["input_size"], item["frame_info"])
-        write_merged(item["out"], item["mask"], img, mask, cfg)
+        write_merged(item["out"], item["mask"], img, mask, cfg, item["made_by"])
         return "merged", len(item["faces"])
     except Exception as e:  # one bad frame (truncated PNG, ...) is reported; the others are merged
         return "failed", _frame_error(item["path"], e)
@@ -184,7 +187,7 @@ def merge_all(ctx, cfg, workers=1, idxs=None, summary=None):
             out, mask = ctx.out_paths(i)
             items.append({"path": ctx.frames[i].filepath, "out": out, "mask": mask, "faces": preds.get(i, []),
                           "cfg": cfg.get_config(), "face_type": cfg.face_type, "default_mode": cfg.default_mode,
-                          "input_size": ctx.input_size, "frame_info": ctx.frames[i]})
+                          "input_size": ctx.input_size, "frame_info": ctx.frames[i], "made_by": ctx.made_by})
         ctx.forget_predictions()
         for _, (kind, detail) in map_items(_merge_item, items, workers=workers, desc="Merging", unit="frame"):
             if kind == "merged":
@@ -280,7 +283,7 @@ def main(args):
     output_dir.mkdir(parents=True, exist_ok=True)
     output_mask_dir.mkdir(parents=True, exist_ok=True)
     ctx = MergeContext(frames, predictor, input_size, output_dir, output_mask_dir, model_iter=model.get_iter(),
-                       xseg_loader=lambda: _load_xseg(model_dir))
+                       xseg_loader=lambda: _load_xseg(model_dir), made_by=model_stamp(model))
     session_path = Path(model_dir) / f"{model.model_name}_{model.model_class_name}_merger_session.json"
 
     if interactive:

@@ -40,9 +40,9 @@ def _resize(args):
 
 def _enhance_arguments(p):
     from core.options import add_options
-    from mainscripts.faceset_options import ENHANCER
+    from mainscripts.faceset_options import ENHANCER, TILE_SIZE
 
-    add_options(p, [ENHANCER])
+    add_options(p, [ENHANCER, TILE_SIZE])
     p.add_argument("--merge", metavar="{y,n}", help="copy the enhanced faces back over the originals and remove "
                                                       "<dir>_enhanced (asked: y)")
 
@@ -50,7 +50,7 @@ def _enhance_arguments(p):
 def _enhance(args):
     from mainscripts import FacesetEnhancer
 
-    FacesetEnhancer.enhance_faceset(args.input_dir, args.enhancer, args.merge)
+    FacesetEnhancer.enhance_faceset(args.input_dir, args.enhancer, args.merge, args.tile_size)
     return 0
 
 

@@ -6,6 +6,11 @@ Vulkan, so its model files are located by path and run with the `ncnn` CPU wheel
 with them). `auto` is the original's FaceEnhancer when `_internal/FaceEnhancer.npy` exists, else animevideov3.
 `get_enhancer(name)` loads a network once per process and returns `enhance(img_bgr float32 0..1) -> 4x image`;
 the merger calls it in its main process, next to the model.
+
+The ncnn networks run on tiles of at most `tile` px (with a margin of real neighbouring pixels that is cut off again,
+as realesrgan-ncnn-vulkan does): their memory grows with the pixels of one run (x4plus ~70 KB per input pixel, 13 GB
+on a whole 512 px face; animevideov3 ~3 KB), so tiling bounds it whatever the face size. Each network's default tile
+keeps one run near 1 GB; smaller tiles cost time (more margin, more runs).
 """
 import importlib.util
 import os
@@ -17,9 +22,10 @@ from core.workers import cpu_count
 
 AUTO = "auto"
 FALLBACK = "realesr-animevideov3"
-_NCNN_FILES = {
-    "realesr-animevideov3": "realesr-animevideov3-x4",
-    "realesrgan-x4plus": "realesrgan-x4plus",
+TILE_MARGIN = 10  # px of context around each tile, cut off after the run
+_NCNN_FILES = {  # name: (model files, default tile px)
+    "realesr-animevideov3": ("realesr-animevideov3-x4", 384),
+    "realesrgan-x4plus": ("realesrgan-x4plus", 96),
 }
 _loaded = {}
 
@@ -35,7 +41,7 @@ def _models_dir():
 class NcnnEnhancer:
     scale = 4
 
-    def __init__(self, model_file_stem, threads=None):
+    def __init__(self, model_file_stem, tile, threads=None):
         import ncnn
         param = os.path.join(_models_dir(), model_file_stem + ".param")
         weights = os.path.join(_models_dir(), model_file_stem + ".bin")
@@ -50,9 +56,27 @@ class NcnnEnhancer:
         opt.num_threads = threads or cpu_count()
         self.net.load_param(param)
         self.net.load_model(weights)
+        self.tile = tile
 
-    def __call__(self, img_bgr):
-        """img_bgr float32 (H, W, 3) 0..1 -> float32 (4H, 4W, 3) 0..1."""
+    def __call__(self, img_bgr, tile=None, on_tile=None):
+        """img_bgr float32 (H, W, 3) 0..1 -> float32 (4H, 4W, 3) 0..1, run in tiles of at most `tile` px (None: the
+        network's default); `on_tile(done, total)` is called after each."""
+        tile = tile or self.tile
+        h, w = img_bgr.shape[:2]
+        m, s = TILE_MARGIN, self.scale
+        starts = [(y, x) for y in range(0, h, tile) for x in range(0, w, tile)]
+        out = np.empty((h * s, w * s, 3), np.float32)
+        for k, (y, x) in enumerate(starts):
+            y0, x0 = max(y - m, 0), max(x - m, 0)
+            part = self._run(img_bgr[y0:min(y + tile + m, h), x0:min(x + tile + m, w)])
+            th, tw = min(tile, h - y), min(tile, w - x)
+            oy, ox = (y - y0) * s, (x - x0) * s
+            out[y * s:(y + th) * s, x * s:(x + tw) * s] = part[oy:oy + th * s, ox:ox + tw * s]
+            if on_tile:
+                on_tile(k + 1, len(starts))
+        return out
+
+    def _run(self, img_bgr):
         chw = np.ascontiguousarray(img_bgr[..., ::-1].transpose(2, 0, 1), np.float32)
         import ncnn
         mat = ncnn.Mat(chw)  # `chw` must stay referenced while ncnn reads it
@@ -73,8 +97,8 @@ def _face_enhancer():
 
 ENHANCERS = {
     "FaceEnhancer": _face_enhancer,
-    "realesr-animevideov3": lambda: NcnnEnhancer(_NCNN_FILES["realesr-animevideov3"]),
-    "realesrgan-x4plus": lambda: NcnnEnhancer(_NCNN_FILES["realesrgan-x4plus"]),
+    "realesr-animevideov3": lambda: NcnnEnhancer(*_NCNN_FILES["realesr-animevideov3"]),
+    "realesrgan-x4plus": lambda: NcnnEnhancer(*_NCNN_FILES["realesrgan-x4plus"]),
 }
 
 
@@ -85,6 +109,11 @@ def resolve(name):
         from facelib.FaceEnhancer import WEIGHTS_NAME
         return "FaceEnhancer" if is_present(WEIGHTS_NAME) else FALLBACK
     return name
+
+
+def default_tile(name):
+    """The tile size (px) a Real-ESRGAN network runs in unless told otherwise."""
+    return _NCNN_FILES[name][1]
 
 
 def get_enhancer(name):

@@ -16,11 +16,11 @@ def to_u8(img):
     return (np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8)
 
 
-def encode_labelled_png(img_u8, path="image"):
+def encode_labelled_png(img_u8, path="image", made_by=None):
     ok, buf = cv2.imencode(".png", img_u8)
     if not ok:
         raise UserError(f"cannot encode {path} as PNG")
-    return label.label_png_bytes(buf.tobytes())
+    return label.label_png_bytes(buf.tobytes(), made_by)
 
 
 def compose_output(img, mask, cfg):
@@ -33,8 +33,9 @@ def compose_output(img, mask, cfg):
     return out
 
 
-def write_merged(out_path, mask_path, img, mask, cfg):
-    write_bytes_atomic(out_path, encode_labelled_png(compose_output(img, mask, cfg), out_path))
+def write_merged(out_path, mask_path, img, mask, cfg, made_by=None):
+    """`made_by`: the stamp (label.model_stamp) of the model that made the frame, recorded in the PNG."""
+    write_bytes_atomic(out_path, encode_labelled_png(compose_output(img, mask, cfg), out_path, made_by))
     write_bytes_atomic(mask_path, encode_labelled_png(to_u8(mask.reshape(mask.shape[:2])), mask_path))
 
 

@@ -45,9 +45,9 @@ def _merge(ws, predictor):
     merge_all(ctx, MergerConfigMasked("whole_face", mask_mode=2, temporal_smoothing=0), workers=1)
 
 
-def _report(ws, out):
+def _report(ws, out, model_dir=None):
     from mainscripts.report.run import main
-    args = Namespace(workspace_dir=str(ws), model_dir=None, model=None, force_model_name=None, holdout_dir=None,
+    args = Namespace(workspace_dir=str(ws), model_dir=model_dir, model=None, force_model_name=None, holdout_dir=None,
                      aligned_dir=None, src_aligned_dir=None, merged_dir=None, merged_mask_dir=None,
                      output_dir=str(out), max_src_faces=50, landmarker="dlib68")
     return main(args)
@@ -147,3 +147,51 @@ def test_head_pose_avoids_the_original_estimates_behind_camera_flip(compat_dir):
     assert all(abs(math.degrees(v)) < 5 for v in L.estimate_head_pose(lm, 256))
     lm = DFLJPG.load(compat_dir / "aligned_whole_face" / "bar55_2.jpg").get_landmarks()  # turned ~40°, no flip
     np.testing.assert_allclose(L.estimate_head_pose(lm, 256), L.estimate_pitch_yaw_roll(lm, 256), atol=0.05)
+
+
+def test_report_evaluates_the_model_that_made_the_merged_frames(tmp_path, compat_dir, capsys):
+    """The original's M1 merges the frames; a copy saved later under another name is the newest model in the folder.
+    The merged frames record M1 and the report evaluates M1; frames that record no model, or a model missing from
+    the folder, give a clear message."""
+    import os
+
+    import main
+    from core.errors import UserError
+    from mainscripts.report import model_eval
+    from merger import label
+    ws = tmp_path / "ws"
+    dst = make_workspace(ws, compat_dir)
+    shutil.copytree(compat_dir / "aligned_whole_face", ws / "data_src" / "aligned")
+    model_dir = ws / "model"
+    model_dir.mkdir()
+    for p in (compat_dir / "models" / "M1").iterdir():
+        shutil.copy(p, model_dir / p.name)
+        if p.name.startswith("M1_"):
+            shutil.copy(p, model_dir / p.name.replace("M1_", "newer_", 1))
+    for p in model_dir.iterdir():
+        p.chmod(0o644)
+    later = (model_dir / "M1_SAEHD_data.dat").stat().st_mtime + 60
+    os.utime(model_dir / "newer_SAEHD_data.dat", (later, later))
+    assert main.main(["merge", "--non-interactive", "--input-dir", str(dst), "--output-dir", str(dst / "merged"),
+                      "--output-mask-dir", str(dst / "merged_mask"), "--model-dir", str(model_dir), "--model",
+                      "SAEHD", "--force-model-name", "M1", "--cpu-only", "--workers", "1"]) == 0
+    merged = sorted((dst / "merged").glob("*.png"))
+    stamps = [label.read_model_stamp(p) for p in merged]
+    m1 = {"name": "M1", "class": "SAEHD", "iter": stamps[0]["iter"]}
+    assert stamps.count(m1) == 8 and stamps.count(None) == 2         # frames 9 and 10 have no face: copied
+    assert all(label.is_labelled_png(p) for p in merged)
+
+    report = _report(ws, tmp_path / "report", str(model_dir))
+    assert report["model"]["model"] == "M1_SAEHD" and report["model"]["merged_by"] == m1
+
+    capsys.readouterr()
+    for p in merged:   # frames merged before the model was recorded: the label without the stamp
+        png = cv2.imencode(".png", cv2.imread(str(p)))[1].tobytes()
+        p.write_bytes(label.label_png_bytes(png))
+    assert model_eval.merged_by(merged) is None
+    assert model_eval.model_to_evaluate(model_dir, None) == (None, None)
+    assert "do not record which model made them" in capsys.readouterr().err
+    for p in model_dir.glob("M1_*"):
+        p.unlink()
+    with pytest.raises(UserError, match="made by model M1 \\(SAEHD, iteration .*which is not in this folder"):
+        model_eval.model_to_evaluate(model_dir, m1)

@@ -498,3 +498,24 @@ def test_launchers_sort_the_aligned_folders(repo_root):
         bat = (repo_root / "scripts" / f"{number}) data_{side} sort.bat").read_text()
         assert f'sort --input-dir "$DFL_WORKSPACE/data_{side}/aligned" "$@"' in sh
         assert f'sort --input-dir "%DFL_WORKSPACE%\\data_{side}\\aligned" %*' in bat
+
+
+def test_oneface_without_multi_face_frames_says_so(work, capsys):
+    """Faces named as the extractor names them, one per frame: the message says there is nothing to remove, not to
+    recover the names; only unnamed faces get the recover advice."""
+    files = sorted(work.glob("*.jpg"))
+    for i, p in enumerate(files[:4]):
+        p.rename(work / f"{i:05d}_0.jpg")
+    for p in files[5:]:
+        p.unlink()
+    before = contents(work)
+    assert sort(work, "oneface") == 0
+    out = capsys.readouterr()
+    assert "no frame has more than one face (4 faces from 4 frames)" in out.out + out.err
+    assert "1 faces not named <frame>_<face index> were not checked" in out.out + out.err
+    assert contents(work) == before
+    (work / files[4].name).unlink()
+    assert sort(work, "oneface") == 0
+    out = capsys.readouterr()
+    assert "no frame has more than one face" in out.out + out.err
+    assert "recover" not in out.out + out.err

@@ -1,4 +1,7 @@
-"""Model part of the report: SSIM and PSNR of the model's dst->dst reconstruction of aligned faces."""
+"""Model part of the report: SSIM and PSNR of the model's dst->dst reconstruction of aligned faces, for the model
+that made the merged frames (recorded in each frame by the merger) unless the user names another."""
+from collections import Counter
+
 import cv2
 import numpy as np
 
@@ -41,6 +44,43 @@ def model_crop(face, resolution, face_type):
     crop = np.clip(cv2.warpAffine(img, mat, (resolution, resolution), flags=cv2.INTER_CUBIC), 0.0, 1.0)
     lm = LandmarksProcessor.transform_points(face.get_landmarks(), mat)
     return crop, LandmarksProcessor.get_image_hull_mask((resolution, resolution), lm)[..., 0]
+
+
+def merged_by(merged_paths):
+    """The stamp {name, class, iter} of the model that made most of the merged frames, or None if none records it."""
+    from merger.label import read_model_stamp
+    stamps = Counter()
+    for p in merged_paths:
+        s = read_model_stamp(p)
+        if s:
+            stamps[(s["name"], s["class"], s.get("iter"))] += 1
+    if not stamps:
+        return None
+    if len(stamps) > 1:
+        interact.log_err("the merged frames were made by several models or checkpoints: "
+                         + ", ".join(f"{n} ({c}) iteration {i}: {k} frames" for (n, c, i), k in stamps.most_common()))
+    name, cls, it = stamps.most_common(1)[0][0]
+    return {"name": name, "class": cls, "iter": it}
+
+
+def model_to_evaluate(model_dir, stamp, model_class=None, model_name=None):
+    """(class, name) to evaluate: the one named by the user, else the one that made the merged frames (`stamp`),
+    else None, None (chosen from the folder) with a message saying the frames do not record it."""
+    if model_class or model_name:
+        if stamp and (model_class or stamp["class"], model_name or stamp["name"]) != (stamp["class"], stamp["name"]):
+            interact.log_err(f"evaluating the model given ({model_name or ''} {model_class or ''}); the merged frames "
+                             f"were made by {stamp['name']} ({stamp['class']})")
+        return model_class, model_name
+    if stamp is None:
+        interact.log_err("the merged frames do not record which model made them (merged by an older version or by "
+                         "the original DeepFaceLab): the model is chosen from the model folder — give --model and "
+                         "--force-model-name to evaluate a given one")
+        return None, None
+    if (stamp["class"], stamp["name"]) not in find_models(model_dir):
+        raise UserError(f"{model_dir}: the merged frames were made by model {stamp['name']} ({stamp['class']}, "
+                        f"iteration {stamp.get('iter')}), which is not in this folder — give its folder with "
+                        f"--model-dir, or name another with --model and --force-model-name")
+    return stamp["class"], stamp["name"]
 
 
 def evaluate(model_dir, faces, model_class=None, model_name=None, batch=4):

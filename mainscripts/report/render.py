@@ -91,6 +91,16 @@ def _fmt(v, digits=3):
     return "–" if v is None else (f"{v:.{digits}f}" if isinstance(v, float) else str(v))
 
 
+def _merged_by_html(model):
+    """Which model made the merged frames, when it is not exactly the model evaluated."""
+    mb = model.get("merged_by")
+    if not mb:
+        return "<p>The merged frames do not record which model made them.</p>"
+    if (f"{mb['name']}_{mb['class']}", mb.get("iter")) == (model["model"], model["iter"]):
+        return ""
+    return (f"<p>The merged frames were made by {html.escape(str(mb['name']))} ({html.escape(str(mb['class']))}) at "
+            f"iteration {mb.get('iter')}.</p>")
+
 def write(out_dir, report, records, frame_paths):
     """Writes report.json and report.html into out_dir; returns their paths."""
     json_path, html_path = out_dir / "report.json", out_dir / "report.html"
@@ -118,7 +128,7 @@ def write(out_dir, report, records, frame_paths):
         f"<p>{html.escape(model['model'])} at iteration {model['iter']}, dst→dst reconstruction of "
         f"{model['faces']} faces from <code>{html.escape(model['faces_dir'])}</code>"
         f"{'' if model['held_out'] else ' (faces the model trained on: no held-out folder given)'}: "
-        f"<b>SSIM {_fmt(model['ssim'])}</b>, <b>PSNR {_fmt(model['psnr'], 2)} dB</b>.</p>")
+        f"<b>SSIM {_fmt(model['ssim'])}</b>, <b>PSNR {_fmt(model['psnr'], 2)} dB</b>.</p>" + _merged_by_html(model))
     plots_html = "".join(f'<h3>{html.escape(title)}</h3><img class="plot" id="plot-{pid}" '
                          f'src="data:image/png;base64,{b64}">' for pid, (title, b64) in figs.items())
     galleries = []

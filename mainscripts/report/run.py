@@ -43,8 +43,14 @@ def main(args):
         faces = frames.load_faces(require_dir(faces_dir, "held-out faces folder"), counts["skipped_files"])
         if not faces:
             raise UserError(f"{faces_dir}: no aligned faces to evaluate the model on")
-        model = model_eval.evaluate(Path(args.model_dir), faces, args.model, args.force_model_name)
-        model.update(faces_dir=str(faces_dir), held_out=held_out)
+        stamp = model_eval.merged_by(merged_dir / f"{r['frame']}.png" for r in records)
+        model_class, model_name = model_eval.model_to_evaluate(Path(args.model_dir), stamp, args.model,
+                                                               args.force_model_name)
+        model = model_eval.evaluate(Path(args.model_dir), faces, model_class, model_name)
+        model.update(faces_dir=str(faces_dir), held_out=held_out, merged_by=stamp)
+        if stamp and model["model"] == f"{stamp['name']}_{stamp['class']}" and model["iter"] != stamp.get("iter"):
+            interact.log_info(f"Note: {model['model']} is at iteration {model['iter']}; the frames were merged at "
+                              f"iteration {stamp.get('iter')}")
 
     report = {"workspace": str(ws), "counts": counts, "src_faces_used": src_used,
               "totals": frames.summarise(records), "model": model, "faces": records}

@@ -35,9 +35,19 @@ def sort_by_oneface(ctx):
                 frames_with_many.add(int(m.group(1)))
     trash = [p for p in ctx.paths if parsed.get(p) in frames_with_many]
     if not trash:
-        interact.log_info("Nothing found. Faces must be named <frame>_<face index> (as the extractor names them): "
-                          "recover original filenames first (util --recover-original-aligned-filename).")
+        interact.log_info(_nothing_found(len(ctx.paths), len(parsed), len(set(parsed.values()))))
         return None, []
     interact.log_info(f"Found {len(trash)} faces from {len(frames_with_many)} frames with more than one face.")
     keep = [p for p in ctx.paths if p not in set(trash)]
     return keep, trash
+
+
+def _nothing_found(n_files, n_named, n_frames):
+    """Why no face was trashed: no multi-face frame among the named faces, or names the extractor did not give."""
+    recover = "recover original filenames first (util --recover-original-aligned-filename)"
+    if not n_named:
+        return f"Nothing found: no face is named <frame>_<face index> (as the extractor names them); {recover}."
+    msg = f"Nothing to remove: no frame has more than one face ({n_named} faces from {n_frames} frames)."
+    if n_named < n_files:
+        msg += f" {n_files - n_named} faces not named <frame>_<face index> were not checked: {recover}."
+    return msg
