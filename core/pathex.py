@@ -1,5 +1,7 @@
-"""Path helpers: listing images in a folder, atomic writes that keep the previous copy, resolving `name.*`."""
+"""Path helpers: listing images in a folder, atomic writes that keep the previous copy, resolving `name.*`, the
+`<folder>_trash` folder beside a folder (sort rejects, faces deleted in the viewer and the XSeg editor)."""
 import os
+import shutil
 from pathlib import Path
 
 from core.cv2ex import IMAGE_EXTENSIONS
@@ -74,3 +76,33 @@ def write_bytes_atomic(path, data, keep_previous=False):
         except OSError:
             pass
         raise UserError(f"{p}: cannot write ({e.strerror or e}); check free disk space and permissions")
+
+
+def trash_dir_of(folder):
+    """`<folder>_trash` beside `folder`: where sort rejects and faces deleted in the viewers go."""
+    folder = Path(folder)
+    return folder.parent / (folder.name + "_trash")
+
+
+def unique_path_in(folder, name):
+    """`folder/name`, or `folder/<stem>_<n><ext>` with the first n free when that name is taken."""
+    dst = Path(folder) / name
+    n = 1
+    while dst.exists():
+        dst = Path(folder) / f"{Path(name).stem}_{n}{Path(name).suffix}"
+        n += 1
+    return dst
+
+
+def move_to_trash(path):
+    """Move `path` into the `_trash` folder beside its folder (a name taken there gets a numbered suffix); returns
+    the new path. UserError when the file cannot be moved."""
+    path = Path(path)
+    trash = trash_dir_of(path.parent)
+    try:
+        trash.mkdir(exist_ok=True)
+        target = unique_path_in(trash, path.name)
+        shutil.move(str(path), str(target))
+    except OSError as e:
+        raise UserError(f"{path}: cannot move to {trash} ({e.strerror or e})")
+    return target

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from core import interact
+from core.options import value_text
 from core.errors import UserError
 from models import model_files
 
@@ -112,6 +113,10 @@ def choose_model_name(model_dir, cls, force_name=None, silent_start=False):
         name = model_files.clean_name(text)
         if name:
             return name
+
+
+class _Conflict(ValueError):
+    """An answer that conflicts with a flag given for an option depending on it."""
 
 
 class ModelBase(abc.ABC):
@@ -239,20 +244,73 @@ class ModelBase(abc.ABC):
     def ask_option(self, name, default=None, validate=None):
         """Ask (first run / override) or keep (later run) one option; flags answer the prompt. Returns the value.
 
-        `validate(value)` may return a corrected value or raise ValueError (asked again at a terminal)."""
+        `validate(value)` may return a corrected value or raise ValueError (asked again at a terminal).
+        An option declared with `requires` is asked only when the option it depends on allows it (else it takes
+        the declared `otherwise` value). The answer to this option must not conflict with the flags given for the
+        options that depend on it: such an answer is refused here, with the reason, and a default that would
+        conflict is replaced by the first compatible choice."""
+        decl = self._decls[name]
+        req = decl.requires
+        if req is not None and req.on in self.options and not req.test(self.options[req.on]):
+            return self._skip_option(name, default)
+        dependents = self._dependent_flags(name)
+        if dependents:
+            default = self._compatible_default(name, default, dependents)
         while True:
-            value = self._ask_option_once(name, default)
-            if validate is None:
-                return value
+            fixed = self._is_fixed(name)
+            value = self._ask_option_once(name, default, exact_default=bool(dependents))
             try:
-                value = validate(value)
+                if validate is not None:
+                    value = validate(value)
+                for dep, flag_value in dependents:
+                    if not dep.requires.test(value):
+                        raise _Conflict(dep.requires.conflict(dep, flag_value, value))
             except ValueError as e:
+                if isinstance(e, _Conflict) and (fixed or name in self._flags or not interact.is_interactive()):
+                    raise UserError(f"{decl.prompt.rstrip('?.')} ({decl.flag}): {e}")
                 if name in self._flags or not interact.is_interactive():
-                    raise UserError(f"{self._decls[name].flag}: {e}")
+                    raise UserError(f"{decl.flag}: {e}")
                 interact.log_err(f"{e}. Try again.")
                 continue
             self.options[name] = value
             return value
+
+    def _dependent_flags(self, name):
+        """[(declaration, flag value)] of the flags given for options that are used only for some answers to `name`
+        and whose value differs from what the model would take without asking them."""
+        out = []
+        for dep in self.OPTIONS:
+            if dep.requires is not None and dep.requires.on == name and dep.name in self._flags:
+                value = dep.parse(self._flags[dep.name])
+                if not dep.requires.accepts(value):
+                    out.append((dep, value))
+        return out
+
+    def _compatible_default(self, name, default, dependents):
+        decl = self._decls[name]
+        base = self._default_for(name, default)
+        if decl.choices is None or all(dep.requires.test(base) for dep, _ in dependents):
+            return base
+        for choice in decl.choices:
+            if all(dep.requires.test(choice) for dep, _ in dependents):
+                needs = "; ".join(f"{dep.flag} {value_text(v)} needs {dep.requires.needs}" for dep, v in dependents)
+                interact.log_info(f"{decl.prompt}: default {choice} instead of {base} ({needs})")
+                return choice
+        return base
+
+    def _skip_option(self, name, default):
+        """An option not used with the current answers: its `otherwise` value, else the saved or default one."""
+        decl = self._decls[name]
+        if name in self._flags:
+            value = decl.parse(self._flags[name])
+            if not decl.requires.accepts(value):
+                on = self._decls[decl.requires.on]
+                raise UserError(f"{on.prompt.rstrip('?.')} ({on.flag}): "
+                                + decl.requires.conflict(decl, value, self.options[on.name]))
+            self._consumed.add(name)
+        if decl.requires.otherwise is not None:
+            return self.set_option(name, self._coerce(decl, decl.requires.otherwise))
+        return self.keep_option(name, default)
 
     def has_flag(self, name):
         """True when the command line gave a value for option `name`."""
@@ -278,13 +336,31 @@ class ModelBase(abc.ABC):
         self.options[name] = value
         return value
 
-    def _ask_option_once(self, name, default):
+    def _default_for(self, name, default):
+        """The default offered when the option is asked: a new model's saved defaults, else `default`/declared."""
+        decl = self._decls[name]
+        base = decl.default if default is None else default
+        if self.first_run:
+            base = self.default_options.get(name, base)
+        elif self.options.get(name) is not None:
+            base = self.options[name]
+        return self._coerce(decl, base)
+
+    def _is_fixed(self, name):
+        """True when a later run keeps the saved value without asking (and a flag cannot change it)."""
+        decl = self._decls[name]
+        return (not self.first_run and self.options.get(name) is not None
+                and not (decl.overridable and (self.ask_override or name in self._flags)))
+
+    def _ask_option_once(self, name, default, exact_default=False):
         decl = self._decls[name]
         flag = self._flags.get(name)
         if flag is not None:
             self._consumed.add(name)
         saved = self.options.get(name)
-        if self.first_run:
+        if exact_default and not self._is_fixed(name):
+            value = decl.ask(flag, self._coerce(decl, default))
+        elif self.first_run:
             base = self.default_options.get(name, decl.default if default is None else default)
             value = decl.ask(flag, self._coerce(decl, base))
         elif saved is None:

@@ -2,7 +2,7 @@
 
 All are overridable on later runs. Models list which ones they ask; Quick96 asks none of them.
 """
-from core.options import Option
+from core.options import Option, Requires
 
 AUTOBACKUP_HOUR = Option(
     "autobackup_hour", "Autobackup every N hour", "int", 0, valid_range=(0, 24),
@@ -55,7 +55,9 @@ LR_DROPOUT = Option("lr_dropout", "Use learning rate dropout", "str", "n", choic
 MODELS_OPT_ON_GPU = Option("models_opt_on_gpu", "Place models and optimizer on GPU", "bool", True,
     help="When you train on one GPU, by default model and optimizer weights are placed on GPU to accelerate "
          "the process. You can place they on CPU to free up extra VRAM, thus set bigger dimensions.")
-GAN_DIMS = Option("gan_dims", "GAN dimensions", "int", 16, valid_range=(4, 512),
+# GAN patch size and dimensions mean something only with GAN power on (the original asks them only then).
+WITH_GAN = Requires("gan_power", lambda p: float(p) != 0, "GAN power above 0")
+GAN_DIMS = Option("gan_dims", "GAN dimensions", "int", 16, valid_range=(4, 512), requires=WITH_GAN,
     help="The dimensions of the GAN network. The higher dimensions, the more VRAM is required. You can get "
          "sharper edges even at the lowest setting. Typical fine value is 16.")
 CT_MODE = Option("ct_mode", "Color transfer for src faceset", "str", "none",

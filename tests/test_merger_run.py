@@ -223,6 +223,44 @@ def test_interactive_keys_copy_and_process_remaining(workspace, qapp):
     assert "synthetic" in label.COMMENT.lower()
 
 
+def test_interactive_frame_is_fitted_to_the_window(workspace, qapp):
+    """A small frame fills the view (scaled up, aspect kept) instead of sitting at its own size in a big window;
+    it follows window resizes, and -/= zoom around the fitted size."""
+    from PyQt5 import QtCore
+    from PyQt5.QtTest import QTest
+    from merger.InteractiveMerger import make_window
+    c = _controller(workspace, session=False)
+    win = make_window(c)
+    win.show()
+    QTest.keyClick(win, QtCore.Qt.Key_Tab)
+    qapp.processEvents()
+    fh, fw = c.picture().shape[:2]
+
+    def shown():
+        pix = win.image.pixmap()
+        return pix.width(), pix.height()
+
+    def check_fit():
+        view = win.scroll.maximumViewportSize()
+        w, h = shown()
+        assert w <= view.width() and h <= view.height()
+        assert w >= view.width() - 1 or h >= view.height() - 1        # touches two sides of the view
+        assert abs(w / h - fw / fh) < 0.02                             # aspect kept
+        return w, h
+
+    w, h = check_fit()
+    assert w > fw and h > fh, (w, h, fw, fh)                           # small frame scaled up
+    win.resize(500, 400)
+    qapp.processEvents()
+    w2, h2 = check_fit()
+    assert w2 < w
+    QTest.keyClicks(win, "=")
+    assert shown()[0] == pytest.approx(w2 * 1.25, abs=2)
+    QTest.keyClicks(win, "--")
+    assert shown()[0] == pytest.approx(w2 / 1.25, abs=2)
+    win.close()
+
+
 # The original's key map (reference §7.4): increase / decrease keys per setting; Shift gives steps of 5.
 STEP_KEYS = [("q", "a", "hist_match_threshold"), ("w", "s", "erode_mask_modifier"), ("e", "d", "blur_mask_modifier"),
              ("r", "f", "motion_blur_power"), ("t", "g", "super_resolution_power"),

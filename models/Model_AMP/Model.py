@@ -62,12 +62,9 @@ class Model(ModelBase):
         else:
             self.keep_option("models_opt_on_gpu")
         self.ask_option("random_warp")
-        if self.ask_option("gan_power") != 0:
-            self.ask_option("gan_patch_size", default=resolution // 8)
-            self.ask_option("gan_dims")
-        else:
-            self.keep_option("gan_patch_size", default=resolution // 8)
-            self.keep_option("gan_dims")
+        self.ask_option("gan_power")
+        self.ask_option("gan_patch_size", default=resolution // 8)
+        self.ask_option("gan_dims")
         self.ask_option("ct_mode")
         self.ask_option("clipgrad")
         self.gan_model_changed = (not self.first_run and None not in old_gan
