@@ -14,7 +14,7 @@ from merger.output import compose_output, to_u8
 from merger.session import load_session, save_session
 
 # Shifted characters of the non-letter keys (US layout, as the original's key handling).
-SHIFTED = {",": "<", ".": ">", "/": "?", ";": ":", "[": "{", "]": "}", "-": "_", "=": "+"}
+SHIFTED = {",": "<", ".": ">", "/": "?", ";": ":", "[": "{", "]": "}", "-": "_", "=": "+", "9": "(", "8": "*"}
 BIG_STEP = 5
 
 NAV_HELP = [

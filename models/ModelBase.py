@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from core import interact
-from core.options import value_text
 from core.errors import UserError
+from core.options import value_text
 from models import model_files
 
 
@@ -196,6 +196,7 @@ class ModelBase(abc.ABC):
                              and wait_for_enter(override_wait_seconds))
         if silent_start:
             interact.set_non_interactive(True)
+        self.choose_preview_history = False
         self.on_initialize_options()
         unused = sorted(set(self._flags) - self._consumed)
         if unused:
@@ -221,7 +222,11 @@ class ModelBase(abc.ABC):
         if is_training:
             if self.write_preview_history:
                 self.preview_history_path.mkdir(exist_ok=True)
-            if self.generator_list and self.sample_for_preview is None:
+            if self.generator_list and self.choose_preview_history:
+                from mainscripts.PreviewChooser import choose_preview_sample
+                self.sample_for_preview = choose_preview_sample(
+                    self.generate_next_samples, lambda samples: self.on_get_preview(samples, for_history=True))
+            elif self.generator_list and self.sample_for_preview is None:
                 self.sample_for_preview = self.generate_next_samples()
             # 9. summary
             text = self.summary_text()
@@ -311,6 +316,13 @@ class ModelBase(abc.ABC):
         if decl.requires.otherwise is not None:
             return self.set_option(name, self._coerce(decl, decl.requires.otherwise))
         return self.keep_option(name, default)
+
+    def ask_choose_preview_history(self):
+        """"Choose image for the preview history", as the original: asked with the options (new model, override or
+        flag) when preview history is written; acted on once at start, not saved with the options."""
+        if self.first_run or self.ask_override or self.has_flag("choose_preview_history"):
+            self.ask_option("choose_preview_history")
+            self.choose_preview_history = bool(self.options.pop("choose_preview_history")) and self.is_training
 
     def has_flag(self, name):
         """True when the command line gave a value for option `name`."""

@@ -10,6 +10,11 @@ AUTOBACKUP_HOUR = Option(
 WRITE_PREVIEW_HISTORY = Option(
     "write_preview_history", "Write preview history", "bool", False,
     help="Preview history will be writed to <ModelName>_history folder.")
+CHOOSE_PREVIEW_HISTORY = Option(
+    "choose_preview_history", "Choose image for the preview history", "bool", False,
+    requires=Requires("write_preview_history", bool, "Write preview history y", otherwise=False),
+    help="Opens a window to pick the training faces the preview history shows: p - next faces, space - switch "
+         "preview type, enter - confirm. Asked with the other options; a one-off choice, not saved.")
 TARGET_ITER = Option(
     "target_iter", "Target iteration", "int", 0, valid_range=(0, 10 ** 9),
     help="Training stops (after saving) when this iteration is reached. 0 = train until you stop it.")
@@ -25,7 +30,8 @@ BATCH_SIZE = Option(
     help="Larger batch size is better for NN's generalization, but it can cause Out of Memory error. Tune this value "
          "for your videocard manually.")
 
-COMMON_OPTIONS = [AUTOBACKUP_HOUR, WRITE_PREVIEW_HISTORY, TARGET_ITER, RANDOM_SRC_FLIP, RANDOM_DST_FLIP, BATCH_SIZE]
+COMMON_OPTIONS = [AUTOBACKUP_HOUR, WRITE_PREVIEW_HISTORY, CHOOSE_PREVIEW_HISTORY, TARGET_ITER, RANDOM_SRC_FLIP,
+                  RANDOM_DST_FLIP, BATCH_SIZE]
 
 # Face-model options that SAEHD and AMP declare alike (the original asks them with the same text and ranges).
 AE_DIMS = Option("ae_dims", "AutoEncoder dimensions", "int", 256, valid_range=(32, 1024), overridable=False,

@@ -399,3 +399,38 @@ def test_fixed_option_of_a_saved_model_refuses_a_conflicting_flag_at_once(tmp_pa
         Model(tmp_path, training_data_src_path="src", training_data_dst_path="dst", cpu_only=True,
               option_values={"true_face_power": "0.3"}, debug=True, override_wait_seconds=0)
     assert asked.names[-1] == "archi"
+
+
+def test_choose_image_for_the_preview_history(tmp_path, fixed_generators, qapp, monkeypatch):
+    """The original's "Choose image for the preview history": P draws the next faces, Space switches the preview
+    type, Enter keeps the faces shown; they become the history's faces. A one-off choice: not saved, not asked
+    again on later runs (unless overriding)."""
+    from PyQt5 import QtCore
+    from PyQt5.QtTest import QTest
+    from mainscripts.PreviewChooser import TITLE
+    seen = {}
+
+    def drive():
+        win = next(w for w in qapp.topLevelWidgets() if w.windowTitle() == TITLE and w.isVisible())
+        first = win.label.pixmap().toImage()
+        for k in (QtCore.Qt.Key_P, QtCore.Qt.Key_P, QtCore.Qt.Key_Space):
+            QTest.keyClick(win, k)
+        seen.update(batches=win.batches_seen, index=win.preview_index,
+                    switched=win.label.pixmap().toImage() != first)
+        QTest.keyClick(win, QtCore.Qt.Key_Return)
+
+    QtCore.QTimer.singleShot(0, drive)
+    m = make(tmp_path, write_preview_history="y", choose_preview_history="y")
+    assert seen == {"batches": 3, "index": 1, "switched": True}
+    assert m.sample_for_preview is m.last_sample                       # the third batch drawn, the one shown
+    assert "choose_preview_history" not in m.options
+    m.save()
+    from models import model_files
+    saved = model_files.read_data(tmp_path / "new_SAEHD_data.dat")
+    assert "choose_preview_history" not in saved["options"] and saved["sample_for_preview"] is not None
+    monkeypatch.setattr("mainscripts.PreviewChooser.choose_preview_sample",
+                        lambda *a: pytest.fail("asked again on a later run"))
+    make(tmp_path)                                                    # later run, no override: no window
+    with pytest.raises(UserError, match=r"Write preview history \(--write-preview-history\): n conflicts with "
+                                        r"--choose-preview-history y"):
+        make(tmp_path / "b", choose_preview_history="y")

@@ -41,8 +41,10 @@ class Model(ModelBase):
 
     # ------------------------------------------------------------------------------------------------- options
     def on_initialize_options(self):
-        for name in ("autobackup_hour", "write_preview_history", "target_iter", "random_src_flip",
-                     "random_dst_flip"):
+        self.ask_option("autobackup_hour")
+        self.ask_option("write_preview_history")
+        self.ask_choose_preview_history()
+        for name in ("target_iter", "random_src_flip", "random_dst_flip"):
             self.ask_option(name)
         self.ask_option("batch_size", default=8)
         resolution = self.ask_option("resolution", validate=lambda r: int(np.clip((r // 32) * 32, 64, 640)))

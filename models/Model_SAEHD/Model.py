@@ -42,8 +42,10 @@ class Model(AutoEncoderViews, ModelBase):
     # ------------------------------------------------------------------------------------------------- options
     def on_initialize_options(self):
         devices = self.device_config.devices
-        for name in ("autobackup_hour", "write_preview_history", "target_iter", "random_src_flip",
-                     "random_dst_flip"):
+        self.ask_option("autobackup_hour")
+        self.ask_option("write_preview_history")
+        self.ask_choose_preview_history()
+        for name in ("target_iter", "random_src_flip", "random_dst_flip"):
             self.ask_option(name)
         worst = min((d.total_mem_gb for d in devices), default=0)
         self.ask_option("batch_size", default=8 if worst >= 4 else 4)
