@@ -1,9 +1,11 @@
 """The editor's drawing area: shows a face in one of the mask views and edits its polygons with the mouse.
 
 Mouse: left click on empty space starts a polygon of the current type (Q include / W exclude) and adds points;
-clicking the first point (3+ points) closes it, leaving it selected. On the selected polygon, drag a point to move it;
+clicking the first point (3+ points) closes it, leaving it selected. Q/W only choose the type of the next polygon, as
+in the original: outline the face, press W, outline the obstruction. On the selected polygon, drag a point to move it;
 with Ctrl held (or the point-edit button on) a click deletes a point and a click on an edge inserts one. Clicking
-another polygon's outline selects it, clicking elsewhere deselects. Right click or Esc ends drawing. Wheel zooms
+another polygon's outline selects it; a click on empty space starts the next polygon at once (the first click is not
+spent on deselecting). Right click ends drawing / deselects. Wheel zooms
 around the cursor, middle-button drag pans.
 """
 import cv2
@@ -114,15 +116,13 @@ class Canvas(QWidget):
         self.update()
 
     def set_poly_type(self, poly_type):
-        """Type for new polygons; also converts the polygon being drawn or selected."""
+        """Type of the polygons started from now on; the polygons already drawn (or being drawn) keep theirs."""
         self.poly_type = SegIEPolyType(poly_type)
-        if self.doc is not None and self.doc.active() is not None:
-            self.doc.set_type(self.doc.active(), self.poly_type)
         self.update()
 
     # ---- actions from keys ----------------------------------------------------------------------------------------
     def end_edit(self):
-        """Esc / right click: finish the polygon being drawn, else drop the selection."""
+        """Right click: finish the polygon being drawn, else drop the selection."""
         if self.doc is None:
             return
         if self.doc.drawing is not None:
@@ -230,8 +230,6 @@ class Canvas(QWidget):
         other = self._poly_under_outline(pos)
         if other is not None:
             doc.select(other)
-        elif poly is not None:
-            doc.select(None)
         else:
             doc.start_poly(self.poly_type, x, y)
 

@@ -85,14 +85,6 @@ class PolyDocument:
         self._drop(poly)
         self._commit(before)
 
-    def set_type(self, poly, poly_type):
-        if poly.type == poly_type:
-            return
-        before = self._snapshot()
-        poly.type = SegIEPolyType(poly_type)
-        self.polys.sort()
-        self._commit(before)
-
     def begin_move(self, poly, index):
         self._move = (self._snapshot(), poly, index, poly.get_pts()[index].copy())
 

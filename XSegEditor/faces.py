@@ -4,13 +4,11 @@ Only flags are kept per face (labelled, has an applied XSeg mask), so a folder o
 memory; a face's image and polygons are read when it is shown. Saving re-reads the file first and changes only
 `seg_ie_polys`, so metadata written meanwhile by another tool (e.g. `xseg apply`) is kept.
 """
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 from core.dflimg import DFLJPG, SegIEPolys, iter_dfl_images
-from core.errors import UserError
-from core.pathex import get_image_paths, require_dir
+from core.pathex import get_image_paths, move_to_trash, require_dir, trash_dir_of
 from core.progress import progress
 
 
@@ -31,7 +29,7 @@ class LoadedFace:
 class FaceFolder:
     def __init__(self, input_dir, show_progress=False):
         self.dir = require_dir(input_dir, "aligned faces folder")
-        self.trash_dir = self.dir.parent / (self.dir.name + "_trash")
+        self.trash_dir = trash_dir_of(self.dir)
         self.skipped = []   # (path, error) of the files that are not aligned faces
         paths = progress(get_image_paths(self.dir), desc="Reading faces", unit="file", disable=not show_progress)
         self.faces = [Face(p, d.has_seg_ie_polys(), d.has_xseg_mask())
@@ -60,16 +58,6 @@ class FaceFolder:
 
     def trash(self, index):
         """Move a face to `<dir>_trash` (a name already there gets a numbered suffix); returns the new path."""
-        face = self.faces[index]
-        self.trash_dir.mkdir(exist_ok=True)
-        target = self.trash_dir / face.path.name
-        n = 1
-        while target.exists():
-            target = self.trash_dir / f"{face.path.stem}_{n}{face.path.suffix}"
-            n += 1
-        try:
-            shutil.move(str(face.path), str(target))
-        except OSError as e:
-            raise UserError(f"{face.path}: cannot move to {self.trash_dir} ({e.strerror or e})")
+        target = move_to_trash(self.faces[index].path)
         del self.faces[index]
         return target

@@ -1,6 +1,6 @@
 """The editor window: canvas, tool bars with the original's keys, navigation, thumbnail strip, saving after every edit.
 
-Every edit (a point added, moved, inserted or deleted, a polygon closed, deleted or retyped, undo, redo) is written
+Every edit (a point added, moved, inserted or deleted, a polygon closed or deleted, undo, redo) is written
 to the face file at once, so a crash loses nothing; navigation and closing finish the polygon being drawn and save
 it. If a file cannot be written, the editor stays on that face and says why.
 """
@@ -16,15 +16,14 @@ from XSegEditor.canvas import Canvas
 from XSegEditor.document import PolyDocument
 from XSegEditor.strip import FaceStrip
 
-# (key, tool bar, label, tip); the keys are the original's, plus Esc and Home.
+# (key, tool bar, label, tip); the keys are the original's, plus Home.
 KEYS = {
-    "include": ("Q", "left", "Include", "new polygons add to the mask (converts the selected one)"),
-    "exclude": ("W", "left", "Exclude", "new polygons cut out of the mask (converts the selected one)"),
+    "include": ("Q", "left", "Include", "the next polygons add to the mask"),
+    "exclude": ("W", "left", "Exclude", "the next polygons cut out of the mask (hair, hands, glasses)"),
     "undo": ("Ctrl+Z", "left", "Undo", "undo the last edit"),
     "redo": ("Ctrl+Shift+Z", "left", "Redo", "redo the edit undone"),
     "delete": ("Delete", "left", "Delete poly", "delete the selected polygon (or the one under the cursor)"),
     "point_edit": (None, "left", "Add/del pts", "clicks delete points and insert them on edges (or hold Ctrl)"),
-    "end_edit": ("Esc", None, "End", "finish the polygon being drawn / deselect"),
     "red": ("1", "right", "Red", "draw polygons in red"),
     "green": ("2", "right", "Green", "draw polygons in green"),
     "blue": ("3", "right", "Blue", "draw polygons in blue"),
@@ -35,6 +34,7 @@ KEYS = {
     "prev": ("A", "bottom", "< Prev", "save and open the previous face"),
     "next": ("D", "bottom", "Next >", "save and open the next face"),
     "trash": ("X", "bottom", "Trash", "move this face to <folder>_trash"),
+    "quit": ("Esc", "bottom", "Close", "save this face and close the editor"),
 }
 
 
@@ -188,8 +188,8 @@ class EditorWindow(QMainWindow):
         self.canvas.point_edit = self.acts["point_edit"].isChecked()
         self.canvas.update()
 
-    def _on_end_edit(self):
-        self.canvas.end_edit()
+    def _on_quit(self):
+        self.close()
 
     def _on_red(self):
         self.canvas.set_color("red")

@@ -3,11 +3,44 @@
 A command lists its `Option`s; `add_options(parser, options)` creates one flag per option, and `ask_options` asks each
 one (or takes the flag's value, or the default when nobody is at the terminal) and returns a plain dict that can be
 saved as is.
+
+An option that only means something when another one has certain values declares it with `Requires`: the model
+asks it only then, and a flag for it that the other option's answer would make meaningless is refused at the
+question that makes them conflict (with the reason), not after every other question.
 """
 from dataclasses import dataclass, field
-from typing import Any, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 from core import interact
+from core.errors import UserError
+
+
+@dataclass(frozen=True)
+class Requires:
+    """The option is used only when option `on` passes `test`; `needs` says so in words ("face type wf or head"),
+    `why` (optional) why. When not used, the model takes `otherwise` (None: the saved or default value), so a flag
+    equal to `otherwise` never conflicts."""
+    on: str
+    test: Callable[[Any], bool]
+    needs: str
+    why: str = ""
+    otherwise: Any = None
+
+    def conflict(self, opt, flag_value, on_value):
+        """Why answer `on_value` to option `on` cannot go with `flag_value` given for `opt`."""
+        why = f" ({self.why})" if self.why else ""
+        return (f"{value_text(on_value)} conflicts with {opt.flag} {value_text(flag_value)}: "
+                f"{opt.prompt.rstrip('?.')} applies only to {self.needs}{why}")
+
+    def accepts(self, flag_value):
+        return self.otherwise is not None and flag_value == self.otherwise
+
+
+def value_text(v):
+    """A value as the prompts show it (booleans as y/n)."""
+    if isinstance(v, bool):
+        return "y" if v else "n"
+    return str(v)
 
 
 @dataclass(frozen=True)
@@ -21,6 +54,7 @@ class Option:
     help: str = ""
     overridable: bool = True
     extra: dict = field(default_factory=dict)
+    requires: Optional[Requires] = None
 
     @property
     def flag(self):
@@ -40,8 +74,9 @@ class Option:
         else:
             meta = self.kind.upper()
         # Values are validated by ask() so that the flag and the prompt give the same errors.
+        only = f"; only with {self.requires.needs}" if self.requires else ""
         parser.add_argument(self.flag, dest=self.dest, default=None, metavar=meta,
-                            help=f"{self.prompt} (default {self.default_text()})")
+                            help=f"{self.prompt} (default {self.default_text()}{only})")
 
     def validate(self, value):
         """`value` (e.g. read from a saved model) in this option's type, checked as a flag is; ValueError if not."""
@@ -74,6 +109,19 @@ class Option:
         if self.kind == "bool":
             return "y" if self.default else "n"
         return str(self.default)
+
+    def parse(self, text):
+        """A flag's text as this option's value, without printing (the question itself validates it again)."""
+        try:
+            if self.kind == "int":
+                return int(text)
+            if self.kind == "float":
+                return float(text)
+            if self.kind == "bool":
+                return interact.parse_bool(text)
+        except ValueError:
+            raise UserError(f"{self.flag}: '{text}' is not a valid {self.kind} value") from None
+        return str(text).strip().lower() if self.choices else str(text).strip()
 
     def ask(self, value=None, default=None):
         d = self.default if default is None else default

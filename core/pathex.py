@@ -1,6 +1,8 @@
-"""Path helpers: listing images in a folder, the atomic file writer, plain names from data, resolving `name.*`."""
+"""Path helpers: listing images in a folder, the atomic file writer, plain names from data, resolving `name.*`, the
+`<folder>_trash` folder beside a folder (sort rejects, faces deleted in the viewer and the XSeg editor)."""
 import errno
 import os
+import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -127,3 +129,33 @@ def write_bytes_atomic(path, data, keep_previous=False, sync=True):
     """Write `data` to `path` through `atomic_write`."""
     with atomic_write(path, keep_previous, sync) as f:
         f.write(data)
+
+
+def trash_dir_of(folder):
+    """`<folder>_trash` beside `folder`: where sort rejects and faces deleted in the viewers go."""
+    folder = Path(folder)
+    return folder.parent / (folder.name + "_trash")
+
+
+def unique_path_in(folder, name):
+    """`folder/name`, or `folder/<stem>_<n><ext>` with the first n free when that name is taken."""
+    dst = Path(folder) / name
+    n = 1
+    while dst.exists():
+        dst = Path(folder) / f"{Path(name).stem}_{n}{Path(name).suffix}"
+        n += 1
+    return dst
+
+
+def move_to_trash(path):
+    """Move `path` into the `_trash` folder beside its folder (a name taken there gets a numbered suffix); returns
+    the new path. UserError when the file cannot be moved."""
+    path = Path(path)
+    trash = trash_dir_of(path.parent)
+    try:
+        trash.mkdir(exist_ok=True)
+        target = unique_path_in(trash, path.name)
+        shutil.move(str(path), str(target))
+    except OSError as e:
+        raise UserError(f"{path}: cannot move to {trash} ({e.strerror or e})")
+    return target

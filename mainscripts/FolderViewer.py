@@ -1,9 +1,13 @@
 """Image-folder viewer for `main.py view` (the original opened XnView): a lazily filled thumbnail grid, a large view of
 one image, and the aligned-face metadata (face type, source frame, XSeg polygons / applied mask) in the status bar.
+Delete moves the image shown or selected to `<folder>_trash` beside the folder (as sort rejects), U brings the last
+deleted one back: the guides clean `aligned` and `aligned_debug` this way.
 
 Thumbnails are decoded only for the cells Qt asks to paint, a few milliseconds' worth per timer tick, so a folder of
 10,000 faces opens at once and scrolling stays smooth. A file that turns out unreadable leaves the grid and is counted.
 """
+import bisect
+import os
 import sys
 import time
 from collections import OrderedDict
@@ -14,7 +18,7 @@ from PyQt5 import QtCore, QtGui, QtWidgets
 from core.dflimg import DFLJPG, NotDFLImageError
 from core.display import require_display
 from core.errors import UserError
-from core.pathex import get_image_paths, require_dir
+from core.pathex import get_image_paths, move_to_trash, require_dir
 
 THUMB = 112
 CACHE_LIMIT = 3000           # thumbnails kept (~50 KB each): older ones are decoded again when scrolled back to
@@ -115,7 +119,7 @@ class ThumbModel(QtCore.QAbstractListModel):
             row = self._rows[path]
             self.dataChanged.emit(self.index(row), self.index(row), [QtCore.Qt.DecorationRole])
 
-    def remove(self, path):
+    def remove(self, path, unreadable=True):
         row = self._rows.get(path)
         if row is None:
             return
@@ -125,7 +129,17 @@ class ThumbModel(QtCore.QAbstractListModel):
         self._cache.pop(path, None)
         self._pending.pop(path, None)
         self.endRemoveRows()
-        self.unreadable.emit(row)
+        if unreadable:
+            self.unreadable.emit(row)
+
+    def insert(self, path):
+        """Put `path` back in name order; returns its row."""
+        row = bisect.bisect_left(self.paths, path)
+        self.beginInsertRows(QtCore.QModelIndex(), row, row)
+        self.paths.insert(row, path)
+        self._rows = {p: i for i, p in enumerate(self.paths)}
+        self.endInsertRows()
+        return row
 
 
 class ImageView(QtWidgets.QWidget):
@@ -173,7 +187,8 @@ class ImageView(QtWidgets.QWidget):
 
 
 class FolderViewer(QtWidgets.QMainWindow):
-    """Grid page and large-view page; Enter/click opens, Left/Right/A/D step, Esc goes back to the grid or closes."""
+    """Grid page and large-view page; Enter/click opens, Left/Right/A/D step, Esc goes back to the grid or closes,
+    Delete moves the current image to `<folder>_trash`, U undoes the last Delete."""
 
     def __init__(self, folder, paths, others=0):
         super().__init__()
@@ -216,6 +231,13 @@ class FolderViewer(QtWidgets.QMainWindow):
         self.timer.timeout.connect(self._tick)
         self.model.requested.connect(self.timer.start)
 
+        self.deleted = []           # (original path, path in the trash), the last deleted at the end
+        for key, slot in ((QtCore.Qt.Key_Delete, self.delete_current), (QtCore.Qt.Key_U, self.undo_delete)):
+            act = QtWidgets.QAction(self)
+            act.setShortcut(QtGui.QKeySequence(key))
+            act.triggered.connect(slot)
+            self.addAction(act)
+
         self.resize(1100, 800)
         self.grid.setCurrentIndex(self.model.index(0))
         self._set_current(0)
@@ -250,6 +272,51 @@ class FolderViewer(QtWidgets.QMainWindow):
         self.model.load_pending()
         if not self.model.has_pending():
             self.timer.stop()
+
+    # ---- delete / undo -------------------------------------------------------------------------------------------
+    def delete_current(self):
+        """Move the current image to `<folder>_trash`; the large view goes on with the next image."""
+        path = self.shown_path()
+        if path is None:
+            return
+        try:
+            target = move_to_trash(path)
+        except UserError as e:
+            self.statusBar().showMessage(str(e))
+            return
+        self.deleted.append((path, target))
+        row = self.current                # the grid moves its current index while the row goes
+        self.model.remove(path, unreadable=False)
+        self._after_change(min(row, len(self.model.paths) - 1))
+        self.statusBar().showMessage(f"Moved {path.name} to {target.parent.name}/ (U: undo)", 5000)
+
+    def undo_delete(self):
+        """Move the last deleted image back from the trash and show it."""
+        if not self.deleted:
+            self.statusBar().showMessage("Nothing to undo", 3000)
+            return
+        path, target = self.deleted[-1]
+        if path.exists():
+            self.statusBar().showMessage(f"Cannot undo: {path} exists again")
+            return
+        try:
+            os.replace(target, path)
+        except OSError as e:
+            self.statusBar().showMessage(f"Cannot undo: {target}: {e.strerror or e}")
+            return
+        self.deleted.pop()
+        self._after_change(self.model.insert(path))
+        self.statusBar().showMessage(f"Restored {path.name}", 5000)
+
+    def _after_change(self, row):
+        if not self.model.paths:
+            self.current = 0
+            self.show_grid()
+        elif self.stack.currentWidget() is self.view:
+            self.open_image(row)
+        else:
+            self.current = row
+            self.show_grid()
 
     # ---- pages ------------------------------------------------------------------------------------------------
     def open_image(self, row):

@@ -79,7 +79,8 @@ class MergeContext:
         """What the per-face outputs computed in this process depend on besides the frame."""
         sr = cfg.super_resolution_power > 0
         xseg_prd = cfg.mask_mode in MergeMasked.XSEG_PRD_MODES
-        return (cfg.temporal_smoothing, cfg.face_type, cfg.super_resolution_model if sr else None,
+        return (cfg.temporal_smoothing, cfg.face_type, cfg.two_pass, cfg.pre_sharpen_power,
+                cfg.super_resolution_model if sr else None,
                 cfg.mask_mode in MergeMasked.XSEG_DST_MODES, xseg_prd,
                 cfg.super_resolution_power if sr and xseg_prd else None)
 
@@ -103,7 +104,7 @@ class MergeContext:
                 inputs.append(MergeMasked.face_input(frame, lm, cfg, self.input_size))
                 if need_xseg_dst:
                     xseg_dst_inputs.append(MergeMasked.xseg_dst_input(frame, lm, cfg))
-        preds = self.predictor.predict(inputs) if inputs else []
+        preds = self.predictor.predict(inputs, cfg.two_pass) if inputs else []
         if preds and cfg.super_resolution_power > 0:
             from merger.enhancers import get_enhancer
             enhancer = get_enhancer(cfg.super_resolution_model)

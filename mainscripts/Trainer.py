@@ -5,6 +5,8 @@ and 'close'; the trainer sends 'show' (previews + loss history) and 'closed'. Th
 every 25 minutes, on reaching the target iteration, on 's' and when asked to close (Enter in the window, Ctrl-C,
 closing the window), makes rotating backups every `autobackup_hour` hours, and prints one console line per
 iteration: `[HH:MM:SS][#000123][0123ms][src_loss][dst_loss]` (after each save: the mean since the previous save).
+With a window, the preview is also sent every preview period (the model's `preview_history_period()` iterations),
+so the window follows the training without P.
 With --no-preview the preview picture and the loss history (CSV) are written into the model folder instead.
 """
 import queue
@@ -35,8 +37,9 @@ class TrainingLoop:
     loop saves and ends once it has trained that long (wall time since its start)."""
 
     def __init__(self, model, to_ui, from_ui, save_interval_min=SAVE_INTERVAL_MIN, stop_at_goal=False,
-                 time_limit_min=0.0):
+                 live_preview=True, time_limit_min=0.0):
         self.model = model
+        self.live_preview = live_preview
         self.to_ui = to_ui
         self.from_ui = from_ui
         self.save_interval_s = save_interval_min * 60
@@ -104,6 +107,8 @@ class TrainingLoop:
                     elif time.time() - last_save >= self.save_interval_s:
                         self.save()
                         last_save = time.time()
+                    if self.live_preview and not self.after_save and iter % m.preview_history_period() == 0:
+                        self.send_preview()
                     if m.autobackup_hour and time.time() - last_backup >= m.autobackup_hour * 3600:
                         last_backup = time.time()
                         m.create_backup()
@@ -210,7 +215,7 @@ def main(model_class_name, model_dir, training_data_src_dir, training_data_dst_d
     start_iter = model.get_iter()
     to_ui, from_ui = queue.Queue(), queue.Queue()
     loop = TrainingLoop(model, to_ui, from_ui, save_interval_min, stop_at_goal=no_preview,
-                        time_limit_min=time_limit_min)
+                        live_preview=not no_preview, time_limit_min=time_limit_min)
     thread = threading.Thread(target=loop.run, name="training", daemon=True)
     thread.start()
     try:

@@ -14,10 +14,13 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
+import cv2
 import ffmpeg
 import imageio_ffmpeg
+import numpy as np
 
 from core import interact
+from core.cv2ex import cv2_imread
 from core.errors import UserError
 from core.pathex import get_image_paths, require_dir, resolve_input_file
 from core.progress import Summary, progress
@@ -137,17 +140,22 @@ def _run_with_progress(args, what, total, desc):
             _fail(what, err.read().decode("utf-8", "replace"))
 
 
-def _run_piped(args, what, paths, desc):
-    """Run ffmpeg reading the image files' bytes from stdin, one progress step per frame."""
+def _read_frame_bytes(p):
+    try:
+        return p.read_bytes()
+    except OSError as e:
+        raise UserError(f"cannot read frame {p}: {e.strerror or e}")
+
+
+def _run_piped(args, what, paths, desc, read=_read_frame_bytes):
+    """Run ffmpeg reading each frame's image bytes (`read(path)`, by default the file) from stdin, one progress
+    step per frame."""
     args = args[:1] + ["-xerror"] + args[1:]  # a damaged frame stops the run instead of being skipped
     with tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err)
         try:
             for p in progress(paths, desc=desc, unit="frame"):
-                try:
-                    data = p.read_bytes()
-                except OSError as e:
-                    raise UserError(f"cannot read frame {p}: {e.strerror or e}")
+                data = read(p)
                 try:
                     proc.stdin.write(data)
                 except (BrokenPipeError, OSError):
@@ -360,13 +368,47 @@ def _find_reference(reference_file):
     return resolve_input_file(reference_file)
 
 
+def mask_dir_of(frames_dir):
+    """Where the merger writes the masks of a frames folder: `merged` -> `merged_mask`."""
+    return frames_dir.parent / f"{frames_dir.name}_mask"
+
+
+def _with_alpha(mask_dir):
+    """read(path) for _run_piped: the frame as a BGRA PNG whose alpha is its own (an RGBA frame, e.g. merged with
+    --export-alpha y) or else the mask of the same name in `mask_dir`."""
+    masks = {m.stem: m for m in get_image_paths(mask_dir)}
+
+    def read(p):
+        img = cv2_imread(p)
+        if img.ndim == 3 and img.shape[2] == 4:
+            return _read_frame_bytes(p)
+        if p.stem not in masks:
+            raise UserError(f"no mask for frame {p.name} in {mask_dir}: merge again (it writes merged_mask), or "
+                            "give --mask-dir")
+        mask = cv2_imread(masks[p.stem], cv2.IMREAD_GRAYSCALE)
+        if mask.shape != img.shape[:2]:
+            raise UserError(f"mask {masks[p.stem]} is {mask.shape[1]}x{mask.shape[0]}, frame {p.name} is "
+                            f"{img.shape[1]}x{img.shape[0]}: they must match")
+        bgr = img if img.ndim == 3 else cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
+        return cv2.imencode(".png", np.dstack([bgr, mask]), [cv2.IMWRITE_PNG_COMPRESSION, 1])[1].tobytes()
+    return read
+
+
 def video_from_sequence(input_dir, output_file, reference_file=None, ext=None, fps=None, bitrate=None,
-                        include_audio=False, lossless=None, metadata=()):
-    """Encode the frames of input_dir into output_file (avi/mp4/mov), with the reference video's fps and audio."""
+                        include_audio=False, lossless=None, metadata=(), alpha=False, mask_dir=None):
+    """Encode the frames of input_dir into output_file (avi/mp4/mov), with the reference video's fps and audio.
+
+    `alpha` (the 1.0 manual's "mov lossless+alpha"): a .mov with an alpha channel taken from the frames' own alpha
+    or from their masks (`mask_dir`, default `<input_dir>_mask`, the merger's merged_mask); PNG in QuickTime when
+    lossless (decodes to exactly the frames and masks), else ProRes 4444 (what editors import)."""
     folder = require_dir(input_dir, "frames folder")
     output = Path(output_file)
     if output.suffix.lower() not in VIDEO_CONTAINERS:
         raise UserError(f"output {output.name}: use one of {', '.join(VIDEO_CONTAINERS)}")
+    if alpha and output.suffix.lower() != ".mov":
+        raise UserError(f"output {output.name}: a video with an alpha channel must be .mov (PNG or ProRes 4444)")
+    if alpha:
+        mask_dir = require_dir(mask_dir or mask_dir_of(folder), "masks folder (for the alpha channel)")
     tags = _parse_metadata(metadata)
     reference = _find_reference(reference_file)
     ref_info = probe(reference) if reference else None
@@ -390,7 +432,13 @@ def video_from_sequence(input_dir, output_file, reference_file=None, ext=None, f
     lossless = interact.input_bool("Use lossless codec", False, value=lossless,
                                    help_message="Lossless (x264 RGB, qp 0) decodes to exactly the input frames; "
                                                 "files are large and some players cannot show them.")
-    if lossless:
+    if alpha and bitrate is not None:
+        interact.log_info("Video with alpha: the bitrate is not used.")
+    if alpha and lossless:
+        out_kwargs = {"c:v": "png", "pix_fmt": "rgba"}
+    elif alpha:
+        out_kwargs = {"c:v": "prores_ks", "profile:v": "4444", "pix_fmt": "yuva444p10le"}
+    elif lossless:
         if bitrate is not None:
             interact.log_info("Lossless: the bitrate is not used.")
         # libx264rgb at qp 0 keeps RGB as is: decoding returns the frames bit for bit (yuv420p would not).
@@ -400,7 +448,8 @@ def video_from_sequence(input_dir, output_file, reference_file=None, ext=None, f
         out_kwargs = {"c:v": "libx264", "b:v": f"{bitrate}M", "pix_fmt": "yuv420p",
                       "vf": "pad=ceil(iw/2)*2:ceil(ih/2)*2"}  # yuv420p needs even sizes
 
-    frames = ffmpeg.input("pipe:", format="image2pipe", r=str(rate), vcodec=_PIPE_CODECS[f".{ext}"])
+    pipe_codec = "png" if alpha else _PIPE_CODECS[f".{ext}"]
+    frames = ffmpeg.input("pipe:", format="image2pipe", r=str(rate), vcodec=pipe_codec)
     streams = [frames]
     if include_audio:
         if ref_info is None:
@@ -421,7 +470,8 @@ def video_from_sequence(input_dir, output_file, reference_file=None, ext=None, f
     stream = ffmpeg.output(*streams, str(partial), **out_kwargs)
     summary = Summary("Encoded")
     try:
-        _run_piped(_command(stream, extra), f"encode {output}", paths, "Encoding")
+        _run_piped(_command(stream, extra), f"encode {output}", paths, "Encoding",
+                   **({"read": _with_alpha(mask_dir)} if alpha else {}))
         os.replace(partial, output)
     finally:
         _drop(partial)

@@ -23,7 +23,8 @@ def _denoise(args):
 def _video_from_sequence(args):
     from mainscripts import VideoEd
     VideoEd.video_from_sequence(args.input_dir, args.output_file, args.reference_file, args.ext, args.fps,
-                                args.bitrate, args.include_audio, args.lossless, args.metadata)
+                                args.bitrate, args.include_audio, args.lossless, args.metadata, args.alpha,
+                                args.mask_dir)
 
 
 def register(subparsers, common):
@@ -65,4 +66,9 @@ def register(subparsers, common):
                    help="lossless RGB H.264 (asked: n; --lossless alone means y)")
     s.add_argument("--metadata", action="append", default=[], metavar="KEY=VALUE",
                    help="metadata tag written into the video (repeatable)")
+    s.add_argument("--alpha", action="store_true",
+                   help="a .mov with an alpha channel from the frames' masks (the 1.0 manual's mov lossless+alpha): "
+                        "PNG in QuickTime with --lossless, else ProRes 4444")
+    s.add_argument("--mask-dir", help="masks for --alpha, same names as the frames (default: <input-dir>_mask, "
+                                      "i.e. merged_mask beside merged)")
     s.set_defaults(func=_video_from_sequence)

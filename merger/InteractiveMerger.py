@@ -14,7 +14,7 @@ from merger.output import compose_output, to_u8
 from merger.session import load_session, save_session
 
 # Shifted characters of the non-letter keys (US layout, as the original's key handling).
-SHIFTED = {",": "<", ".": ">", "/": "?", ";": ":", "[": "{", "]": "}", "-": "_", "=": "+"}
+SHIFTED = {",": "<", ".": ">", "/": "?", ";": ":", "[": "{", "]": "}", "-": "_", "=": "+", "9": "(", "8": "*"}
 BIG_STEP = 5
 
 NAV_HELP = [
@@ -22,7 +22,7 @@ NAV_HELP = [
     ("m / Shift+m", "previous frame with the current settings / copy them to all frames back to the first"),
     (". / Shift+.", "next frame / start or stop processing the remaining frames"),
     ("/ / Shift+/", "next frame with the current settings / apply them to all remaining frames"),
-    ("- / =", "zoom out / in"),
+    ("- / =", "zoom out / in (the frame is fitted to the window at zoom 1)"),
     ("v", "checkerboard background: shows the mask's transparency"),
     ("Tab", "this help / the frame"),
     ("Esc", "save the session and quit"),
@@ -279,11 +279,14 @@ def make_window(controller):
             self.timer = QtCore.QTimer(self)
             self.timer.setInterval(0)
             self.timer.timeout.connect(self._auto_step)
+            self.frame_pixmap = None     # the frame at its own size; shown fitted to the window, times zoom
+            self.scroll.viewport().installEventFilter(self)
             self.resize(1280, 760)
             self.refresh()
 
         def refresh(self):
             if self.c.show_help:
+                self.frame_pixmap = None
                 self.image.setPixmap(QtGui.QPixmap())
                 self.image.setText(help_text())
                 self.text.setText("Tab: show the frame")
@@ -291,13 +294,27 @@ def make_window(controller):
             bgr = np.ascontiguousarray(self.c.picture()[..., ::-1])
             h, w = bgr.shape[:2]
             qimg = QtGui.QImage(bgr.data, w, h, 3 * w, QtGui.QImage.Format_RGB888).copy()
-            pix = QtGui.QPixmap.fromImage(qimg)
-            if self.c.zoom != 1.0:
-                pix = pix.scaled(int(w * self.c.zoom), int(h * self.c.zoom), QtCore.Qt.KeepAspectRatio,
-                                 QtCore.Qt.SmoothTransformation)
+            self.frame_pixmap = QtGui.QPixmap.fromImage(qimg)
             self.image.setText("")
-            self.image.setPixmap(pix)
             self.text.setText(self.c.status_text())
+            self.show_scaled()
+
+        def show_scaled(self):
+            """The frame scaled to fit the view (small frames scaled up, aspect kept), times the -/= zoom."""
+            if self.frame_pixmap is None:
+                return
+            view = self.scroll.maximumViewportSize()
+            w, h = self.frame_pixmap.width(), self.frame_pixmap.height()
+            scale = min(view.width() / w, view.height() / h) * self.c.zoom
+            size = QtCore.QSize(max(1, int(w * scale)), max(1, int(h * scale)))
+            self.image.setPixmap(self.frame_pixmap.scaled(size, QtCore.Qt.KeepAspectRatio,
+                                                          QtCore.Qt.SmoothTransformation))
+
+        def eventFilter(self, obj, event):
+            # The view changes size with the window and with the settings text beside it.
+            if obj is self.scroll.viewport() and event.type() == QtCore.QEvent.Resize:
+                self.show_scaled()
+            return False
 
         def keyPressEvent(self, event):
             key = event.key()

@@ -34,11 +34,15 @@ def output_size(cfg, input_size):
 
 
 def face_input(frame, landmarks, cfg, input_size):
-    """The dst face as the model sees it: float32 (input_size, input_size, 3) 0..1."""
+    """The dst face as the model sees it: float32 (input_size, input_size, 3) 0..1. A pre-sharpen power N sharpens
+    it as the gaussian blur/sharpen amount N sharpens the merged face, but before the model."""
     size = output_size(cfg, input_size)
     mat = LandmarksProcessor.get_transform_mat(landmarks, size, _face_type(cfg))
     face = np.clip(cv2.warpAffine(frame, mat, (size, size), flags=cv2.INTER_CUBIC), 0, 1)
-    return cv2.resize(face, (input_size, input_size)) if size != input_size else face
+    face = cv2.resize(face, (input_size, input_size)) if size != input_size else face
+    if cfg.pre_sharpen_power > 0:
+        face = np.clip(blursharpen(face, 2, 3, cfg.pre_sharpen_power), 0, 1)
+    return face
 
 
 def super_resolved(prd, enhanced, cfg, out_size):

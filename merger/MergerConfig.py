@@ -49,6 +49,12 @@ OPTIONS = (
     Option("motion_blur_power", "Choose motion blur power", "int", 0, valid_range=(0, 100),
            help="blurs the face along its motion between neighbouring frames (one face per frame only)",
            extra={"keys": ("r", "f")}),
+    Option("two_pass", "Use two pass mode?", "bool", False,
+           help="runs the predicted face through the model a second time (the second pass's face, the first "
+                "pass's masks): a more src-like face, at twice the model time", extra={"keys": ("b",)}),
+    Option("pre_sharpen_power", "Choose pre_sharpen power", "int", 0, valid_range=(0, 100),
+           help="sharpens the dst face before the model sees it (as a gaussian blur/sharpen amount of the same "
+                "value); can bring out detail in soft footage", extra={"keys": ("9", "8")}),
     Option("output_face_scale", "Choose output face scale modifier", "int", 0, valid_range=(-50, 50),
            help="percent to grow (or shrink) the pasted face", extra={"keys": ("u", "j")}),
     Option("color_transfer_mode", "Color transfer to predicted face", "str", "rct", choices=COLOR_TRANSFER_MODES,

@@ -34,8 +34,18 @@ class BatchPredictor:
         self.input_size = int(input_size)
         self.batch_size = max(1, int(batch_size))
 
-    def predict(self, faces):
-        """faces: list of (R, R, 3) float32 -> list of FacePrediction (masks (R, R, 1)), raw model outputs."""
+    def predict(self, faces, two_pass=False):
+        """faces: list of (R, R, 3) float32 -> list of FacePrediction (masks (R, R, 1)), raw model outputs.
+        `two_pass` (the merger's two pass mode) runs each predicted face through the model again and keeps the
+        second face with the first pass's masks."""
+        out = self._predict(faces)
+        if two_pass and out:
+            again = self._predict([np.clip(p.bgr, 0, 1) for p in out])
+            for p, q in zip(out, again):
+                p.bgr = q.bgr
+        return out
+
+    def _predict(self, faces):
         out = []
         if self.batch_func is None:
             for face in faces:

@@ -23,6 +23,7 @@ import numpy as np
 
 from core import interact
 from core.errors import UserError
+from core.options import value_text
 from models import model_files
 
 
@@ -114,6 +115,10 @@ def choose_model_name(model_dir, cls, force_name=None, silent_start=False):
             return name
 
 
+class _Conflict(ValueError):
+    """An answer that conflicts with a flag given for an option depending on it."""
+
+
 class ModelBase(abc.ABC):
     #: declared options of the model (set from the model folder's options.py)
     OPTIONS = ()
@@ -194,6 +199,7 @@ class ModelBase(abc.ABC):
                              and wait_for_enter(override_wait_seconds))
         if silent_start:
             interact.set_non_interactive(True)
+        self.choose_preview_history = False
         self.on_initialize_options()
         unused = sorted(set(self._flags) - self._consumed)
         if unused:
@@ -219,7 +225,11 @@ class ModelBase(abc.ABC):
         if is_training:
             if self.write_preview_history:
                 self.preview_history_path.mkdir(exist_ok=True)
-            if self.generator_list and self.sample_for_preview is None:
+            if self.generator_list and self.choose_preview_history:
+                from mainscripts.PreviewChooser import choose_preview_sample
+                self.sample_for_preview = choose_preview_sample(
+                    self.generate_next_samples, lambda samples: self.on_get_preview(samples, for_history=True))
+            elif self.generator_list and self.sample_for_preview is None:
                 self.sample_for_preview = self.generate_next_samples()
             # 9. summary
             text = self.summary_text()
@@ -242,20 +252,80 @@ class ModelBase(abc.ABC):
     def ask_option(self, name, default=None, validate=None):
         """Ask (first run / override) or keep (later run) one option; flags answer the prompt. Returns the value.
 
-        `validate(value)` may return a corrected value or raise ValueError (asked again at a terminal)."""
+        `validate(value)` may return a corrected value or raise ValueError (asked again at a terminal).
+        An option declared with `requires` is asked only when the option it depends on allows it (else it takes
+        the declared `otherwise` value). The answer to this option must not conflict with the flags given for the
+        options that depend on it: such an answer is refused here, with the reason, and a default that would
+        conflict is replaced by the first compatible choice."""
+        decl = self._decls[name]
+        req = decl.requires
+        if req is not None and req.on in self.options and not req.test(self.options[req.on]):
+            return self._skip_option(name, default)
+        dependents = self._dependent_flags(name)
+        if dependents:
+            default = self._compatible_default(name, default, dependents)
         while True:
-            value = self._ask_option_once(name, default)
-            if validate is None:
-                return value
+            fixed = self._is_fixed(name)
+            value = self._ask_option_once(name, default, exact_default=bool(dependents))
             try:
-                value = validate(value)
+                if validate is not None:
+                    value = validate(value)
+                for dep, flag_value in dependents:
+                    if not dep.requires.test(value):
+                        raise _Conflict(dep.requires.conflict(dep, flag_value, value))
             except ValueError as e:
+                if isinstance(e, _Conflict) and (fixed or name in self._flags or not interact.is_interactive()):
+                    raise UserError(f"{decl.prompt.rstrip('?.')} ({decl.flag}): {e}")
                 if name in self._flags or not interact.is_interactive():
-                    raise UserError(f"{self._decls[name].flag}: {e}")
+                    raise UserError(f"{decl.flag}: {e}")
                 interact.log_err(f"{e}. Try again.")
                 continue
             self.options[name] = value
             return value
+
+    def _dependent_flags(self, name):
+        """[(declaration, flag value)] of the flags given for options that are used only for some answers to `name`
+        and whose value differs from what the model would take without asking them."""
+        out = []
+        for dep in self.OPTIONS:
+            if dep.requires is not None and dep.requires.on == name and dep.name in self._flags:
+                value = dep.parse(self._flags[dep.name])
+                if not dep.requires.accepts(value):
+                    out.append((dep, value))
+        return out
+
+    def _compatible_default(self, name, default, dependents):
+        decl = self._decls[name]
+        base = self._default_for(name, default)
+        if decl.choices is None or all(dep.requires.test(base) for dep, _ in dependents):
+            return base
+        for choice in decl.choices:
+            if all(dep.requires.test(choice) for dep, _ in dependents):
+                needs = "; ".join(f"{dep.flag} {value_text(v)} needs {dep.requires.needs}" for dep, v in dependents)
+                interact.log_info(f"{decl.prompt}: default {choice} instead of {base} ({needs})")
+                return choice
+        return base
+
+    def _skip_option(self, name, default):
+        """An option not used with the current answers: its `otherwise` value, else the saved or default one."""
+        decl = self._decls[name]
+        if name in self._flags:
+            value = decl.parse(self._flags[name])
+            if not decl.requires.accepts(value):
+                on = self._decls[decl.requires.on]
+                raise UserError(f"{on.prompt.rstrip('?.')} ({on.flag}): "
+                                + decl.requires.conflict(decl, value, self.options[on.name]))
+            self._consumed.add(name)
+        if decl.requires.otherwise is not None:
+            return self.set_option(name, self._coerce(decl, decl.requires.otherwise))
+        return self.keep_option(name, default)
+
+    def ask_choose_preview_history(self):
+        """"Choose image for the preview history", as the original: asked with the options (new model, override or
+        flag) when preview history is written; acted on once at start, not saved with the options."""
+        if self.first_run or self.ask_override or self.has_flag("choose_preview_history"):
+            self.ask_option("choose_preview_history")
+            self.choose_preview_history = bool(self.options.pop("choose_preview_history")) and self.is_training
 
     def has_flag(self, name):
         """True when the command line gave a value for option `name`."""
@@ -281,13 +351,30 @@ class ModelBase(abc.ABC):
         self.options[name] = value
         return value
 
-    def _ask_option_once(self, name, default):
+    def _default_for(self, name, default):
+        """The default offered when the option is asked: a new model's saved defaults, else `default`/declared."""
+        decl = self._decls[name]
+        if self.first_run and name in self.default_options:
+            return self._saved(decl, self.default_options[name], self.default_options_path)
+        if not self.first_run and self.options.get(name) is not None:
+            return self._saved(decl, self.options[name], self.model_data_path)
+        return self._coerce(decl, decl.default if default is None else default)
+
+    def _is_fixed(self, name):
+        """True when a later run keeps the saved value without asking (and a flag cannot change it)."""
+        decl = self._decls[name]
+        return (not self.first_run and self.options.get(name) is not None
+                and not (decl.overridable and (self.ask_override or name in self._flags)))
+
+    def _ask_option_once(self, name, default, exact_default=False):
         decl = self._decls[name]
         flag = self._flags.get(name)
         if flag is not None:
             self._consumed.add(name)
         saved = self.options.get(name)
-        if self.first_run:
+        if exact_default and not self._is_fixed(name):
+            value = decl.ask(flag, self._coerce(decl, default))
+        elif self.first_run:
             if name in self.default_options:
                 base = self._saved(decl, self.default_options[name], self.default_options_path)
             else:

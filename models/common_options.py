@@ -2,7 +2,7 @@
 
 All are overridable on later runs. Models list which ones they ask; Quick96 asks none of them.
 """
-from core.options import Option
+from core.options import Option, Requires
 
 AUTOBACKUP_HOUR = Option(
     "autobackup_hour", "Autobackup every N hour", "int", 0, valid_range=(0, 24),
@@ -10,6 +10,11 @@ AUTOBACKUP_HOUR = Option(
 WRITE_PREVIEW_HISTORY = Option(
     "write_preview_history", "Write preview history", "bool", False,
     help="Preview history will be writed to <ModelName>_history folder.")
+CHOOSE_PREVIEW_HISTORY = Option(
+    "choose_preview_history", "Choose image for the preview history", "bool", False,
+    requires=Requires("write_preview_history", bool, "Write preview history y", otherwise=False),
+    help="Opens a window to pick the training faces the preview history shows: p - next faces, space - switch "
+         "preview type, enter - confirm. Asked with the other options; a one-off choice, not saved.")
 TARGET_ITER = Option(
     "target_iter", "Target iteration", "int", 0, valid_range=(0, 10 ** 9),
     help="Training stops (after saving) when this iteration is reached. 0 = train until you stop it.")
@@ -25,7 +30,8 @@ BATCH_SIZE = Option(
     help="Larger batch size is better for NN's generalization, but it can cause Out of Memory error. Tune this value "
          "for your videocard manually.")
 
-COMMON_OPTIONS = [AUTOBACKUP_HOUR, WRITE_PREVIEW_HISTORY, TARGET_ITER, RANDOM_SRC_FLIP, RANDOM_DST_FLIP, BATCH_SIZE]
+COMMON_OPTIONS = [AUTOBACKUP_HOUR, WRITE_PREVIEW_HISTORY, CHOOSE_PREVIEW_HISTORY, TARGET_ITER, RANDOM_SRC_FLIP,
+                  RANDOM_DST_FLIP, BATCH_SIZE]
 
 # Face-model options that SAEHD and AMP declare alike (the original asks them with the same text and ranges).
 AE_DIMS = Option("ae_dims", "AutoEncoder dimensions", "int", 256, valid_range=(32, 1024), overridable=False,
@@ -55,7 +61,9 @@ LR_DROPOUT = Option("lr_dropout", "Use learning rate dropout", "str", "n", choic
 MODELS_OPT_ON_GPU = Option("models_opt_on_gpu", "Place models and optimizer on GPU", "bool", True,
     help="When you train on one GPU, by default model and optimizer weights are placed on GPU to accelerate "
          "the process. You can place they on CPU to free up extra VRAM, thus set bigger dimensions.")
-GAN_DIMS = Option("gan_dims", "GAN dimensions", "int", 16, valid_range=(4, 512),
+# GAN patch size and dimensions mean something only with GAN power on (the original asks them only then).
+WITH_GAN = Requires("gan_power", lambda p: float(p) != 0, "GAN power above 0")
+GAN_DIMS = Option("gan_dims", "GAN dimensions", "int", 16, valid_range=(4, 512), requires=WITH_GAN,
     help="The dimensions of the GAN network. The higher dimensions, the more VRAM is required. You can get "
          "sharper edges even at the lowest setting. Typical fine value is 16.")
 CT_MODE = Option("ct_mode", "Color transfer for src faceset", "str", "none",

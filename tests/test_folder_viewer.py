@@ -143,3 +143,39 @@ def test_cli_errors(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr("sys.platform", "linux")
     assert main.main(["view", "--input-dir", str(tmp_path)]) == 2
     assert "the image viewer needs a display" in capsys.readouterr().err
+
+
+def test_delete_moves_to_trash_beside_the_folder_and_u_undoes(qapp, faces_dir):
+    names = face_names(faces_dir)
+    trash = faces_dir.parent / "aligned_trash"
+    (trash).mkdir()
+    (trash / names[1]).write_bytes(b"left by an earlier sort")   # a name already in the trash is kept
+    w = open_viewer(qapp, faces_dir)
+    w.grid.setFocus()
+    w.grid.setCurrentIndex(w.model.index(1))
+    QTest.keyClick(w.grid, QtCore.Qt.Key_Delete)                 # in the grid: the selected face
+    assert not (faces_dir / names[1]).exists()
+    moved = trash / (names[1][:-4] + "_1.jpg")
+    assert moved.exists() and (trash / names[1]).read_bytes() == b"left by an earlier sort"
+    assert DFLJPG.load(moved).has_data()                          # moved as is, metadata kept
+    assert [p.name for p in w.model.paths] == names[:1] + names[2:]
+    assert w.shown_path().name == names[2] and w.grid.currentIndex().row() == 1
+    assert w.skipped == 0 and w.counts.text() == f"{len(names) - 1} images, 0 skipped"
+
+    QTest.keyClick(w.grid, QtCore.Qt.Key_Return)                  # in the large view: the face shown, then the next
+    QTest.keyClick(w.view, QtCore.Qt.Key_Delete)
+    assert not (faces_dir / names[2]).exists() and (trash / names[2]).exists()
+    assert w.stack.currentWidget() is w.view and w.shown_path().name == names[3]
+    assert "U: undo" in w.statusBar().currentMessage()
+
+    QTest.keyClick(w.view, QtCore.Qt.Key_U)                       # undo: back in place, shown
+    assert (faces_dir / names[2]).exists() and not (trash / names[2]).exists()
+    assert w.shown_path().name == names[2] and w.stack.currentWidget() is w.view
+    QTest.keyClick(w.view, QtCore.Qt.Key_Escape)
+    QTest.keyClick(w.grid, QtCore.Qt.Key_U)
+    assert (faces_dir / names[1]).exists() and not moved.exists()
+    assert [p.name for p in w.model.paths] == names and w.shown_path().name == names[1]
+    QTest.keyClick(w.grid, QtCore.Qt.Key_U)
+    assert w.statusBar().currentMessage() == "Nothing to undo"
+    assert face_names(faces_dir) == names
+    w.close()

@@ -223,12 +223,94 @@ def test_interactive_keys_copy_and_process_remaining(workspace, qapp):
     assert "synthetic" in label.COMMENT.lower()
 
 
+def test_interactive_frame_is_fitted_to_the_window(workspace, qapp):
+    """A small frame fills the view (scaled up, aspect kept) instead of sitting at its own size in a big window;
+    it follows window resizes, and -/= zoom around the fitted size."""
+    from PyQt5 import QtCore
+    from PyQt5.QtTest import QTest
+    from merger.InteractiveMerger import make_window
+    c = _controller(workspace, session=False)
+    win = make_window(c)
+    win.show()
+    QTest.keyClick(win, QtCore.Qt.Key_Tab)
+    qapp.processEvents()
+    fh, fw = c.picture().shape[:2]
+
+    def shown():
+        pix = win.image.pixmap()
+        return pix.width(), pix.height()
+
+    def check_fit():
+        view = win.scroll.maximumViewportSize()
+        w, h = shown()
+        assert w <= view.width() and h <= view.height()
+        assert w >= view.width() - 1 or h >= view.height() - 1        # touches two sides of the view
+        assert abs(w / h - fw / fh) < 0.02                             # aspect kept
+        return w, h
+
+    w, h = check_fit()
+    assert w > fw and h > fh, (w, h, fw, fh)                           # small frame scaled up
+    win.resize(500, 400)
+    qapp.processEvents()
+    w2, h2 = check_fit()
+    assert w2 < w
+    QTest.keyClicks(win, "=")
+    assert shown()[0] == pytest.approx(w2 * 1.25, abs=2)
+    QTest.keyClicks(win, "--")
+    assert shown()[0] == pytest.approx(w2 / 1.25, abs=2)
+    win.close()
+
+
+def test_two_pass_and_pre_sharpen(workspace, capsys, compat_dir):
+    """The older guide's merger options: "Use two pass mode?" (the predicted face goes through the model again)
+    and "Choose pre_sharpen power" (the dst face is sharpened before the model), asked after motion blur."""
+    _, asked = _asked(capsys)
+    i = asked.index("Choose motion blur power")
+    assert asked[i + 1:i + 4] == ["Use two pass mode?", "Choose pre_sharpen power",
+                                  "Choose output face scale modifier"]
+    from merger import MergeMasked
+    from merger.Predictor import BatchPredictor
+    face = cv2.imread(str(next((compat_dir / "data_dst" / "aligned").glob("*.jpg")))).astype(np.float32) / 255
+    face = cv2.resize(face, (INPUT_SIZE, INPUT_SIZE))
+    once = fake_predictor(face)
+    twice = fake_predictor(once[0])
+    for predictor in (BatchPredictor(fake_predictor, INPUT_SIZE),
+                      BatchPredictor(fake_predictor, INPUT_SIZE, fake_predictor_batch)):
+        one, = predictor.predict([face])
+        two, = predictor.predict([face], two_pass=True)
+        np.testing.assert_allclose(one.bgr, once[0], atol=1e-6)
+        np.testing.assert_allclose(two.bgr, twice[0], atol=1e-6)
+        np.testing.assert_array_equal(two.mask, one.mask)           # masks of the first pass
+
+    frame = cv2.imread(str(workspace / "data_dst" / "00001.png")).astype(np.float32) / 255
+    from merger.FrameInfo import load_frame_infos
+    lm = load_frame_infos(workspace / "data_dst", workspace / "data_dst" / "aligned")[0].landmarks_list[0]
+
+    def detail(img):
+        return cv2.Laplacian(cv2.cvtColor(img, cv2.COLOR_BGR2GRAY), cv2.CV_32F).var()
+
+    plain = MergeMasked.face_input(frame, lm, MergerConfigMasked("whole_face"), INPUT_SIZE)
+    sharp = MergeMasked.face_input(frame, lm, MergerConfigMasked("whole_face", pre_sharpen_power=10), INPUT_SIZE)
+    assert detail(sharp) > 1.5 * detail(plain)
+    assert np.abs(sharp - plain).mean() < 0.1 and sharp.min() >= 0 and sharp.max() <= 1
+
+    merged = workspace / "data_dst" / "merged" / "00001.png"
+    blue = {}
+    for flags in ((), ("--two-pass", "y"), ("--pre-sharpen-power", "20")):
+        assert run_merge(workspace, "--workers", "1", "--mask-mode", "1", "--color-transfer-mode", "none",
+                         *flags) == 0
+        blue[flags[:1]] = cv2.imread(str(merged))[..., 0].astype(float)
+    assert blue[("--two-pass",)].mean() > blue[()].mean() + 1    # the colour cast applied twice inside the face
+    assert np.abs(blue[("--pre-sharpen-power",)] - blue[()]).mean() > 0.05
+
+
 # The original's key map (reference §7.4): increase / decrease keys per setting; Shift gives steps of 5.
 STEP_KEYS = [("q", "a", "hist_match_threshold"), ("w", "s", "erode_mask_modifier"), ("e", "d", "blur_mask_modifier"),
              ("r", "f", "motion_blur_power"), ("t", "g", "super_resolution_power"),
              ("y", "h", "blursharpen_amount"), ("u", "j", "output_face_scale"), ("i", "k", "image_denoise_power"),
-             ("o", "l", "bicubic_degrade_power"), ("p", ";", "color_degrade_power")]
-SHIFT = {";": ":"}
+             ("o", "l", "bicubic_degrade_power"), ("p", ";", "color_degrade_power"),
+             ("9", "8", "pre_sharpen_power")]
+SHIFT = {";": ":", "9": "(", "8": "*"}
 
 
 def test_every_key_of_the_original_key_map(workspace):
@@ -253,6 +335,7 @@ def test_every_key_of_the_original_key_map(workspace):
     assert c.cfg().hist_match_threshold == 255  # clamped to its range
     cfg = c.cfg()
     for key, name, before, after in (("z", "masked_hist_match", True, False), ("x", "mask_mode", 1, 2),
+                                     ("b", "two_pass", False, True),
                                      ("c", "color_transfer_mode", "rct", "lct"), ("n", "sharpen_mode", 0, 1)):
         assert cfg.values[name] == before
         c.key(key)

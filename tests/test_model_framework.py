@@ -246,6 +246,32 @@ def test_training_loop_saves_resumes_and_writes_headless_outputs(Tiny, tmp_path,
     assert m2.iter == 8 and len(_make(Tiny, tmp_path).loss_history) == 8
 
 
+def test_window_preview_refreshes_every_preview_period(Tiny, tmp_path):
+    """As the original, the window's preview follows the training every preview period, not only on P or a save."""
+    from PyQt5 import QtWidgets
+    from mainscripts import Trainer, TrainerWindow
+    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
+    m = _make(Tiny, tmp_path, option_values={"target_iter": "25"})
+    assert m.preview_history_period() == 10
+    to_ui, from_ui = queue.Queue(), queue.Queue()
+    Trainer.TrainingLoop(m, to_ui, from_ui, stop_at_goal=True).run()
+    msgs = [to_ui.get() for _ in range(to_ui.qsize())]
+    shown = [msg["iter"] for msg in msgs if msg["op"] == "show"]
+    assert shown == [0, 1, 10, 20, 25]                 # start, first save, every 10 iterations, target save
+    win = TrainerWindow.make_window("t_Tiny", queue.Queue(), from_ui)
+    for msg in msgs[:3]:
+        win.to_ui.put(msg)
+        win.poll()
+        app.processEvents()
+        assert win.iter == msg["iter"] and not win.label.pixmap().isNull()
+    headless = queue.Queue()
+    Trainer.TrainingLoop(_make(Tiny, tmp_path, option_values={"target_iter": "40"}), headless, queue.Queue(),
+                         stop_at_goal=True, live_preview=False).run()
+    assert [msg["iter"] for msg in [headless.get() for _ in range(headless.qsize())] if msg["op"] == "show"] \
+        == [25, 40]                                    # --no-preview: the files are rewritten on saves only
+    win.close()
+
+
 def test_ui_requests_save_backup_and_close(Tiny, tmp_path):
     from mainscripts import Trainer
     m = _make(Tiny, tmp_path)

@@ -329,3 +329,108 @@ def test_original_model_predicts_like_the_original(compat_dir, compat_copy):
     np.testing.assert_allclose(dst_dstm, np.load(io_dir / "M1_pred_out_mask_dst_dstm.npy"), atol=1e-5)
     with pytest.raises(UserError, match="no trained SAEHD model"):
         Model(d, is_training=False, cpu_only=True, force_model_name="absent")
+
+
+class AskedLog:
+    """Records the options a model asks, in order (the question a refusal comes at is the last one)."""
+    def __init__(self, monkeypatch):
+        from models.ModelBase import ModelBase
+        self.names = []
+        original = ModelBase._ask_option_once
+
+        def once(model, name, *a, **kw):
+            self.names.append(name)
+            return original(model, name, *a, **kw)
+        monkeypatch.setattr(ModelBase, "_ask_option_once", once)
+
+
+def _make_bare(tmp_path, **options):
+    """Like make() without TINY's face type / archi: the unattended defaults (face type f, archi liae-ud) apply."""
+    from models.Model_SAEHD.Model import Model
+    values = {k: v for k, v in TINY.items() if k not in ("face_type", "archi")}
+    values.update({k: str(v) for k, v in options.items()})
+    return Model(tmp_path, training_data_src_path="src", training_data_dst_path="dst", cpu_only=True,
+                 option_values=values, debug=True)
+
+
+@pytest.mark.parametrize("flags, question, reason", [
+    ({"masked_training": "n", "face_type": "f"}, "face_type", "face type wf or head"),
+    ({"true_face_power": "0.5", "archi": "liae-ud"}, "archi", "df architectures"),
+    ({"true_face_power": "0.5"}, "archi", "df architectures"),            # unattended default liae-ud
+    ({"gan_dims": "8"}, "gan_power", "GAN power above 0"),                 # unattended default GAN power 0
+])
+def test_conflicting_flags_are_refused_at_the_question_that_decides(tmp_path, monkeypatch, flags, question, reason):
+    asked = AskedLog(monkeypatch)
+    with pytest.raises(UserError, match=reason) as e:
+        _make_bare(tmp_path, **flags)
+    assert asked.names[-1] == question, asked.names
+    assert "conflicts with --" in str(e.value) and "not used by this" not in str(e.value)
+    assert not list(tmp_path.glob("*_data.dat"))
+
+
+def test_unattended_masked_training_picks_a_compatible_face_type(tmp_path, fixed_generators, capsys):
+    m = _make_bare(tmp_path, masked_training="n")               # no face type given: wf instead of f, with a note
+    assert m.options["face_type"] == "wf" and m.options["masked_training"] is False
+    assert "default wf instead of f (--masked-training n needs face type wf or head)" in capsys.readouterr().out
+    m = _make_bare(tmp_path / "b", masked_training="y")         # f always trains masked: y is no conflict
+    assert m.options["face_type"] == "f" and m.options["masked_training"] is True
+    m = _make_bare(tmp_path / "c", true_face_power="0", gan_power="0")
+    assert m.options["true_face_power"] == 0.0 and m.options["gan_dims"] == 16
+
+
+def test_conflicting_answer_is_refused_and_asked_again_at_a_terminal(tmp_path, monkeypatch, fixed_generators,
+                                                                     capsys):
+    answers = {"Face type": iter(["f", "head"])}
+    monkeypatch.setitem(interact._state, "non_interactive", False)
+    monkeypatch.setattr(interact, "is_interactive", lambda: True)
+    monkeypatch.setattr("builtins.input",
+                        lambda prompt="": next(answers["Face type"]) if "] Face type" in prompt else "")
+    m = _make_bare(tmp_path, masked_training="n")
+    assert m.options["face_type"] == "head" and m.options["masked_training"] is False
+    err = capsys.readouterr().err
+    assert "f conflicts with --masked-training n: Masked training applies only to face type wf or head" in err
+
+
+def test_fixed_option_of_a_saved_model_refuses_a_conflicting_flag_at_once(tmp_path, fixed_generators, monkeypatch):
+    make(tmp_path).save()                                       # liae-ud, wf
+    asked = AskedLog(monkeypatch)
+    from models.Model_SAEHD.Model import Model
+    with pytest.raises(UserError, match=r"AE architecture \(--archi\): liae-ud conflicts with --true-face-power"):
+        Model(tmp_path, training_data_src_path="src", training_data_dst_path="dst", cpu_only=True,
+              option_values={"true_face_power": "0.3"}, debug=True, override_wait_seconds=0)
+    assert asked.names[-1] == "archi"
+
+
+def test_choose_image_for_the_preview_history(tmp_path, fixed_generators, qapp, monkeypatch):
+    """The original's "Choose image for the preview history": P draws the next faces, Space switches the preview
+    type, Enter keeps the faces shown; they become the history's faces. A one-off choice: not saved, not asked
+    again on later runs (unless overriding)."""
+    from PyQt5 import QtCore
+    from PyQt5.QtTest import QTest
+    from mainscripts.PreviewChooser import TITLE
+    seen = {}
+
+    def drive():
+        win = next(w for w in qapp.topLevelWidgets() if w.windowTitle() == TITLE and w.isVisible())
+        first = win.label.pixmap().toImage()
+        for k in (QtCore.Qt.Key_P, QtCore.Qt.Key_P, QtCore.Qt.Key_Space):
+            QTest.keyClick(win, k)
+        seen.update(batches=win.batches_seen, index=win.preview_index,
+                    switched=win.label.pixmap().toImage() != first)
+        QTest.keyClick(win, QtCore.Qt.Key_Return)
+
+    QtCore.QTimer.singleShot(0, drive)
+    m = make(tmp_path, write_preview_history="y", choose_preview_history="y")
+    assert seen == {"batches": 3, "index": 1, "switched": True}
+    assert m.sample_for_preview is m.last_sample                       # the third batch drawn, the one shown
+    assert "choose_preview_history" not in m.options
+    m.save()
+    from models import model_files
+    saved = model_files.read_data(tmp_path / "new_SAEHD_data.dat")
+    assert "choose_preview_history" not in saved["options"] and saved["sample_for_preview"] is not None
+    monkeypatch.setattr("mainscripts.PreviewChooser.choose_preview_sample",
+                        lambda *a: pytest.fail("asked again on a later run"))
+    make(tmp_path)                                                    # later run, no override: no window
+    with pytest.raises(UserError, match=r"Write preview history \(--write-preview-history\): n conflicts with "
+                                        r"--choose-preview-history y"):
+        make(tmp_path / "b", choose_preview_history="y")

@@ -214,3 +214,66 @@ def test_fps_fraction():
     assert VideoEd.fps_fraction("25") == 25
     assert VideoEd.fps_fraction("12.5") == VideoEd.Fraction(25, 2)
     assert VideoEd.parse_time("00:01:02.500") == 62.5 and VideoEd.format_time(62.5) == "00:01:02.500"
+
+
+def decode_rgba(path):
+    gen = imageio_ffmpeg.read_frames(str(path), pix_fmt="rgba", bits_per_pixel=32)
+    meta = next(gen)
+    w, h = meta["size"]
+    return [np.frombuffer(b, np.uint8).reshape(h, w, 4) for b in gen]
+
+
+@pytest.fixture
+def merged_with_masks(src_frames, tmp_path):
+    """data_dst/merged + merged_mask as the merger writes them: frames and same-named grey masks (a moving disk)."""
+    merged = tmp_path / "data_dst" / "merged"
+    masks = tmp_path / "data_dst" / "merged_mask"
+    shutil.copytree(src_frames, merged)
+    masks.mkdir()
+    for i, p in enumerate(sorted(merged.glob("*.png"))):
+        h, w = cv2.imread(str(p)).shape[:2]
+        m = np.zeros((h, w), np.uint8)
+        cv2.circle(m, (20 + i, h // 2), 30, 255, -1)
+        cv2.imwrite(str(masks / p.name), cv2.GaussianBlur(m, (9, 9), 0))
+    return merged, masks
+
+
+def test_video_with_alpha_from_the_merged_masks(merged_with_masks, tmp_path):
+    """The 1.0 manual's "mov lossless+alpha": frames + merged_mask -> a .mov with an alpha channel."""
+    merged, masks = merged_with_masks
+    frames = [cv2.imread(str(p)) for p in sorted(merged.glob("*.png"))]
+    alphas = [cv2.imread(str(p), cv2.IMREAD_GRAYSCALE) for p in sorted(masks.glob("*.png"))]
+    out = tmp_path / "result.mov"
+    VideoEd.video_from_sequence(merged, out, None, "png", 15, None, False, "y", alpha=True)   # merged_mask beside
+    decoded = decode_rgba(out)
+    assert len(decoded) == len(frames) == 68
+    assert all(np.array_equal(d[..., :3], f[..., ::-1]) and np.array_equal(d[..., 3], a)
+               for d, f, a in zip(decoded, frames, alphas))                                     # bit exact
+    prores = tmp_path / "result_prores.mov"
+    VideoEd.video_from_sequence(merged, prores, None, "png", 15, 8, False, "n", alpha=True, mask_dir=masks)
+    header = subprocess.run([VideoEd.ffmpeg_exe(), "-hide_banner", "-i", str(prores)],
+                            capture_output=True, text=True).stderr
+    assert "prores" in header and "yuva444p" in header
+    decoded = decode_rgba(prores)
+    assert np.mean([np.abs(d[..., 3].astype(int) - a).mean() for d, a in zip(decoded, alphas)]) < 1.5
+    # Frames that carry their own alpha (merged with --export-alpha y) need no masks.
+    own = tmp_path / "own"
+    own.mkdir()
+    for i, (f, a) in enumerate(zip(frames[:5], alphas[:5])):
+        cv2.imwrite(str(own / f"{i:05d}.png"), np.dstack([f, 255 - a]))
+    VideoEd.video_from_sequence(own, tmp_path / "own.mov", None, "png", 15, None, False, "y", alpha=True,
+                                mask_dir=masks)
+    assert np.array_equal(decode_rgba(tmp_path / "own.mov")[2][..., 3], 255 - alphas[2])
+
+
+def test_video_with_alpha_bad_input(merged_with_masks, tmp_path):
+    merged, masks = merged_with_masks
+    with pytest.raises(UserError, match="alpha channel must be .mov"):
+        VideoEd.video_from_sequence(merged, tmp_path / "r.mp4", None, "png", 15, None, False, "y", alpha=True)
+    with pytest.raises(UserError, match="masks folder"):
+        VideoEd.video_from_sequence(merged, tmp_path / "r.mov", None, "png", 15, None, False, "y", alpha=True,
+                                    mask_dir=tmp_path / "nope")
+    sorted(masks.glob("*.png"))[0].unlink()
+    with pytest.raises(UserError, match="no mask for frame 00001.png"):
+        VideoEd.video_from_sequence(merged, tmp_path / "r.mov", None, "png", 15, None, False, "y", alpha=True)
+    assert not list(tmp_path.glob("r*.mov"))

@@ -105,7 +105,6 @@ def test_draw_include_and_exclude_saved_in_original_structure(qapp, faces):
     click(w, *SQUARE[3])
     click(w, *SQUARE[0])          # on the first point: closes
     assert w.doc.drawing is None and w.doc.selected is not None
-    click(w, 120, 120)            # away: deselect
     key(w, Qt.Key_W)
     draw(w, TRIANGLE)
     raw, polys = stored(path)
@@ -181,7 +180,7 @@ def test_delete_polygon_and_undo(qapp, faces):
     draw(w, SQUARE)
     key(w, Qt.Key_W)
     click(w, 5, 5)                                    # start an exclude polygon somewhere else ...
-    key(w, Qt.Key_Escape)                             # ... one point: Esc drops it
+    click(w, 5, 5, button=Qt.RightButton)             # ... one point: right click drops it
     assert len(list(w.doc)) == 1 and w.doc.active() is None
     click(w, 60, 20)                                  # click on the square's outline selects it
     assert w.doc.selected is not None
@@ -197,15 +196,39 @@ def test_delete_polygon_and_undo(qapp, faces):
     w.close()
 
 
-def test_poly_type_keys_convert_the_selected_polygon(qapp, faces):
+def test_guide_sequence_face_then_w_then_obstruction(qapp, faces):
+    """The guide: outline the face, press W right after closing it, outline the obstruction. W must apply to the
+    next polygon only, so the mask is the face minus the obstruction (W used to turn the face into an exclusion)."""
     w = open_editor(qapp, faces)
     path = w.folder.faces[0].path
-    draw(w, SQUARE)
+    draw(w, SQUARE)                                   # the face; it stays selected after closing
     key(w, Qt.Key_W)
-    assert stored(path)[1][0][0] == SegIEPolyType.EXCLUDE
-    key(w, Qt.Key_Q)
     assert stored(path)[1][0][0] == SegIEPolyType.INCLUDE
+    draw(w, TRIANGLE)                                 # the obstruction
+    assert [t for t, _ in stored(path)[1]] == [SegIEPolyType.INCLUDE, SegIEPolyType.EXCLUDE]
+    mask = np.zeros((SIZE, SIZE, 1), np.float32)
+    DFLJPG.load(path).get_seg_ie_polys().overlay_mask(mask)
+    assert mask[30, 30, 0] == 1 and mask[90, 90, 0] == 1          # face covered ...
+    assert mask[55, 60, 0] == 0 and mask[10, 10, 0] == 0          # ... minus the obstruction, nothing outside
+    key(w, Qt.Key_Q)                                  # Q while a polygon is selected: only the next one is include
+    assert [t for t, _ in stored(path)[1]] == [SegIEPolyType.INCLUDE, SegIEPolyType.EXCLUDE]
+    click(w, 110, 5)
+    key(w, Qt.Key_W)                                  # W while drawing: the open polygon keeps its type
+    click(w, 125, 5)
+    click(w, 120, 15)
+    click(w, 110, 5)
+    assert [t for t, _ in stored(path)[1]] == [SegIEPolyType.INCLUDE] * 2 + [SegIEPolyType.EXCLUDE]
     w.close()
+
+
+def test_esc_saves_and_closes_the_editor(qapp, faces):
+    w = open_editor(qapp, faces)
+    path = w.folder.faces[0].path
+    draw(w, SQUARE, close=False)                      # left open: Esc closes it, saves and closes the window
+    key(w, Qt.Key_Escape)
+    qapp.processEvents()
+    assert not w.isVisible()
+    assert len(stored(path)[1]) == 1 and len(stored(path)[1][0][1]) == 4
 
 
 def test_navigation_saves_and_reopens(qapp, faces):
@@ -317,7 +340,7 @@ def test_view_and_colour_keys_and_screenshot(qapp, faces):
     key(w, Qt.Key_D)
     draw(w, SQUARE)
     click(w, 5, 120)
-    key(w, Qt.Key_Escape)
+    click(w, 5, 120, button=Qt.RightButton)
     labels = w.canvas.grab().toImage()
 
     def px(img, x, y):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from core import interact
 from core.errors import UserError
-from core.pathex import get_image_paths, require_dir
+from core.pathex import get_image_paths, require_dir, trash_dir_of, unique_path_in
 from core.progress import Summary, progress
 from mainscripts.sort.faces import SortContext
 
@@ -29,19 +29,6 @@ def list_faces(input_dir):
     return paths
 
 
-def trash_dir_of(input_dir):
-    return input_dir.parent / (input_dir.name + "_trash")
-
-
-def _unique_in(folder, name):
-    dst = folder / name
-    n = 1
-    while dst.exists():
-        dst = folder / f"{Path(name).stem}_{n}{Path(name).suffix}"
-        n += 1
-    return dst
-
-
 def move_to_trash(input_dir, trash):
     trash_dir = trash_dir_of(input_dir)
     trash_dir.mkdir(exist_ok=True)
@@ -53,7 +40,7 @@ def move_to_trash(input_dir, trash):
             p.unlink()
     interact.log_info(f"Trashing {len(trash)} faces to {trash_dir}")
     for src in progress(trash, desc="Moving trash", unit="face"):
-        os.replace(src, _unique_in(trash_dir, Path(src).name))
+        os.replace(src, unique_path_in(trash_dir, Path(src).name))
 
 
 def _check_free(names, existing, what):

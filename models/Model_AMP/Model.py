@@ -41,8 +41,10 @@ class Model(ModelBase):
 
     # ------------------------------------------------------------------------------------------------- options
     def on_initialize_options(self):
-        for name in ("autobackup_hour", "write_preview_history", "target_iter", "random_src_flip",
-                     "random_dst_flip"):
+        self.ask_option("autobackup_hour")
+        self.ask_option("write_preview_history")
+        self.ask_choose_preview_history()
+        for name in ("target_iter", "random_src_flip", "random_dst_flip"):
             self.ask_option(name)
         self.ask_option("batch_size", default=8)
         resolution = self.ask_option("resolution", validate=lambda r: int(np.clip((r // 32) * 32, 64, 640)))
@@ -62,12 +64,9 @@ class Model(ModelBase):
         else:
             self.keep_option("models_opt_on_gpu")
         self.ask_option("random_warp")
-        if self.ask_option("gan_power") != 0:
-            self.ask_option("gan_patch_size", default=resolution // 8)
-            self.ask_option("gan_dims")
-        else:
-            self.keep_option("gan_patch_size", default=resolution // 8)
-            self.keep_option("gan_dims")
+        self.ask_option("gan_power")
+        self.ask_option("gan_patch_size", default=resolution // 8)
+        self.ask_option("gan_dims")
         self.ask_option("ct_mode")
         self.ask_option("clipgrad")
         self.gan_model_changed = (not self.first_run and None not in old_gan

@@ -36,7 +36,7 @@ OPTIONS = COMMON_OPTIONS + [
            help="Forces the neural network to learn small details of the face. Enable it only when the face is "
                 "trained enough with random_warp(off), and don't disable. The higher the value, the higher the "
                 "chances of artifacts. Typical fine value is 0.1"),
-    Option("gan_patch_size", "GAN patch size", "int", 28, valid_range=(3, 640),
+    Option("gan_patch_size", "GAN patch size", "int", 28, valid_range=(3, 640), requires=common.WITH_GAN,
            help="The higher patch size, the higher the quality, the more VRAM is required. You can get sharper "
                 "edges even at the lowest setting. Typical fine value is resolution / 8."),
     common.GAN_DIMS,

@@ -42,14 +42,16 @@ class Model(AutoEncoderViews, ModelBase):
     # ------------------------------------------------------------------------------------------------- options
     def on_initialize_options(self):
         devices = self.device_config.devices
-        for name in ("autobackup_hour", "write_preview_history", "target_iter", "random_src_flip",
-                     "random_dst_flip"):
+        self.ask_option("autobackup_hour")
+        self.ask_option("write_preview_history")
+        self.ask_choose_preview_history()
+        for name in ("target_iter", "random_src_flip", "random_dst_flip"):
             self.ask_option(name)
         worst = min((d.total_mem_gb for d in devices), default=0)
         self.ask_option("batch_size", default=8 if worst >= 4 else 4)
 
         resolution = self.ask_option("resolution", validate=lambda r: int(np.clip((r // 16) * 16, 64, 640)))
-        face_type = self.ask_option("face_type")
+        self.ask_option("face_type")
         archi = self.ask_option("archi", validate=_validate_archi)
         if "d" in parse_archi(archi)[1]:
             self.set_option("resolution", int(np.clip((resolution // 32) * 32, 64, 640)))
@@ -59,10 +61,7 @@ class Model(AutoEncoderViews, ModelBase):
         mask_default = d_dims // 3 + (d_dims // 3) % 2
         self.ask_option("d_mask_dims", default=mask_default, validate=lambda v: v + v % 2)
 
-        if face_type in ("wf", "head"):
-            self.ask_option("masked_training")
-        else:
-            self.set_option("masked_training", True)
+        self.ask_option("masked_training")
         self.ask_option("eyes_mouth_prio")
         self.ask_option("uniform_yaw")
         self.ask_option("blur_out_mask")
@@ -77,16 +76,10 @@ class Model(AutoEncoderViews, ModelBase):
         self.ask_option("lr_dropout")
         self.ask_option("random_warp")
         self.ask_option("random_hsv_power")
-        if self.ask_option("gan_power") != 0:
-            self.ask_option("gan_patch_size", default=self.options["resolution"] // 8)
-            self.ask_option("gan_dims")
-        else:
-            self.keep_option("gan_patch_size", default=self.options["resolution"] // 8)
-            self.keep_option("gan_dims")
-        if parse_archi(archi)[0] == "df":
-            self.ask_option("true_face_power")
-        else:
-            self.set_option("true_face_power", 0.0)
+        self.ask_option("gan_power")
+        self.ask_option("gan_patch_size", default=self.options["resolution"] // 8)
+        self.ask_option("gan_dims")
+        self.ask_option("true_face_power")
         self.ask_option("face_style_power")
         self.ask_option("bg_style_power")
         self.ask_option("ct_mode")

@@ -1,9 +1,10 @@
 """SAEHD's options (reference §3.2): declared once; drive the prompts, the `train` flags and the saved options.
 
-`overridable=False` options are asked only when the model is created. Conditional prompts (masked training only
-for wf/head, GAN patch size and dims only with GAN power, true face only for df) are decided in Model.py.
+`overridable=False` options are asked only when the model is created. Options used only with some answers to
+another one (masked training for wf/head, GAN patch size and dims with GAN power, true face for df) say so with
+`requires`: they are asked only then, and a flag that conflicts is refused at the question that decides it.
 """
-from core.options import Option
+from core.options import Option, Requires
 from models import common_options as common
 from models.common_options import COMMON_OPTIONS
 
@@ -26,6 +27,8 @@ OPTIONS = COMMON_OPTIONS + [
     common.D_DIMS,
     common.D_MASK_DIMS,
     Option("masked_training", "Masked training", "bool", True,
+           requires=Requires("face_type", lambda ft: ft in ("wf", "head"), "face type wf or head",
+                             "h, mf and f always train masked", otherwise=True),
            help="This option is available only for 'whole_face' or 'head' type. Masked training clips training "
                 "area to full_face mask or XSeg mask, thus network will train the faces properly."),
     Option("eyes_mouth_prio", "Eyes and mouth priority", "bool", False,
@@ -51,11 +54,13 @@ OPTIONS = COMMON_OPTIONS + [
            help="Forces the neural network to learn small details of the face. Enable it only when the face is "
                 "trained enough with lr_dropout(on) and random_warp(off), and don't disable. The higher the value, "
                 "the higher the chances of artifacts. Typical fine value is 0.1"),
-    Option("gan_patch_size", "GAN patch size", "int", 16, valid_range=(3, 640),
+    Option("gan_patch_size", "GAN patch size", "int", 16, valid_range=(3, 640), requires=common.WITH_GAN,
            help="The higher patch size, the higher the quality, the more VRAM is required. You can get sharper "
                 "edges even at the lowest setting. Typical fine value is resolution / 8."),
     common.GAN_DIMS,
     Option("true_face_power", "'True face' power.", "float", 0.0, valid_range=(0.0, 1.0),
+           requires=Requires("archi", lambda a: str(a).split("-")[0] == "df", "df architectures",
+                             "LIAE has no separate src code for the discriminator", otherwise=0.0),
            help="Experimental option. Discriminates result face to be more like src face. Higher value - stronger "
                 "discrimination. Typical value is 0.01 . Only for 'df' architectures."),
     Option("face_style_power", "Face style power", "float", 0.0, valid_range=(0.0, 100.0),

@@ -1,0 +1,3 @@
+#!/usr/bin/env bash
+. "$(dirname "$0")/env.sh"
+"$DFL_PYTHON" "$DFL_MAIN" videoed video-from-sequence --input-dir "$DFL_WORKSPACE/data_dst/merged" --output-file "$DFL_WORKSPACE/result.mov" --reference-file "$DFL_WORKSPACE/data_dst.*" --include-audio --lossless --alpha --mask-dir "$DFL_WORKSPACE/data_dst/merged_mask" "$@"
