@@ -33,14 +33,15 @@ def compose_output(img, mask, cfg):
     return out
 
 
-def write_merged(out_path, mask_path, img, mask, cfg):
-    write_bytes_atomic(out_path, encode_labelled_png(compose_output(img, mask, cfg), out_path))
-    write_bytes_atomic(mask_path, encode_labelled_png(to_u8(mask.reshape(mask.shape[:2])), mask_path))
+def merged_pngs(img, mask, cfg, out_path="image", mask_path="mask"):
+    """(frame PNG bytes, mask PNG bytes) of a merged frame, both labelled; the paths only name errors."""
+    return (encode_labelled_png(compose_output(img, mask, cfg), out_path),
+            encode_labelled_png(to_u8(mask.reshape(mask.shape[:2])), mask_path))
 
 
-def copy_frame(src_path, out_path, mask_path, shape=None):
-    """A frame without faces: PNG bytes kept as they are (label chunks added), other formats re-encoded losslessly
-    as PNG; the mask is black."""
+def copied_pngs(src_path, out_path="image", mask_path="mask", shape=None):
+    """(frame PNG bytes, mask PNG bytes) of a frame without faces: PNG bytes kept as they are (label chunks added),
+    other formats re-encoded losslessly as PNG; the mask is black."""
     src_path = Path(src_path)
     data = src_path.read_bytes()
     if data[:8] == b"\x89PNG\r\n\x1a\n":
@@ -51,5 +52,17 @@ def copy_frame(src_path, out_path, mask_path, shape=None):
         img = cv2_imread(src_path)
         shape = img.shape
         png = encode_labelled_png(img, out_path)
-    write_bytes_atomic(out_path, png)
-    write_bytes_atomic(mask_path, encode_labelled_png(np.zeros(shape[:2], np.uint8), mask_path))
+    return png, encode_labelled_png(np.zeros(shape[:2], np.uint8), mask_path)
+
+
+def write_pngs(out_path, mask_path, pngs):
+    write_bytes_atomic(out_path, pngs[0])
+    write_bytes_atomic(mask_path, pngs[1])
+
+
+def write_merged(out_path, mask_path, img, mask, cfg):
+    write_pngs(out_path, mask_path, merged_pngs(img, mask, cfg, out_path, mask_path))
+
+
+def copy_frame(src_path, out_path, mask_path, shape=None):
+    write_pngs(out_path, mask_path, copied_pngs(src_path, out_path, mask_path, shape))
