@@ -8,7 +8,10 @@ fps, faces by CenterFace as whole faces, a full-size Quick96 trained 1 iteration
 Runs alternate, `--repeats` each, median reported. Measured in the same run:
 - ours, default precision (bfloat16 where the CPU computes it natively, else float32),
 - ours --no-mixed-precision (float32, bit-identical to the per-frame merge),
-- mode `original` (read, label, write; no model call): the I/O floor of the pipeline.
+- mode `original` (read, label, write; no model call): the I/O floor of the pipeline,
+- with --baseline-checkout, an earlier checkout's merge (e.g. the previous pipeline), same flags as the first run.
+CPU s = CPU seconds of the command and its workers: on a machine busy with other work, wall times grow but this
+stays, so it tells what an idle machine would do.
 Anchor, not measured here: the original DeepFaceLab merger on this machine type, same model and frames
 (issue 15): 11.7-12.9 s whole command, 14.5 frames/s in its loop.
 Stage shares: start-up = share of the whole command before the first frame; decode / cut / predict / blend /
@@ -18,6 +21,7 @@ Run: python bench/bench_merge.py [--workers 2] [--repeats 3] [--model-dir DIR --
 import argparse
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -40,15 +44,21 @@ _LOOP = re.compile(r"Merged: .* in ([0-9.]+) s")
 _STAGES = re.compile(r"Merge stages \(s, summed over frames\): (.*)")
 
 
-def _main_py(*args, quiet=True):
-    cmd = [sys.executable, str(ROOT / "main.py"), *map(str, args), "--non-interactive"]
+def _children_cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def _main_py(*args, root=ROOT):
+    """Run `main.py` of `root` in a fresh process: (wall s, CPU s of it and its workers, stdout)."""
+    cmd = [sys.executable, str(Path(root) / "main.py"), *map(str, args), "--non-interactive"]
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    t = time.perf_counter()
+    cpu, t = _children_cpu(), time.perf_counter()
     r = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    dt = time.perf_counter() - t
+    dt, cpu = time.perf_counter() - t, _children_cpu() - cpu
     if r.returncode != 0:
         sys.exit(f"failed ({r.returncode}): {' '.join(cmd)}\n{r.stdout[-2000:]}\n{r.stderr[-2000:]}")
-    return dt, r.stdout
+    return dt, cpu, r.stdout
 
 
 def demo_workspace(ws):
@@ -69,15 +79,16 @@ def demo_workspace(ws):
     return dst, ws / "model", "Quick96", "bench"
 
 
-def _merge(dst, model_dir, model, name, out, workers, extra):
+def _merge(dst, model_dir, model, name, out, workers, extra, root=ROOT):
     shutil.rmtree(out, ignore_errors=True)
-    whole, stdout = _main_py("merge", "--input-dir", dst, "--output-dir", out / "merged", "--output-mask-dir",
+    whole, cpu, stdout = _main_py("merge", "--input-dir", dst, "--output-dir", out / "merged", "--output-mask-dir",
                              out / "merged_mask", "--aligned-dir", dst / "aligned", "--model-dir", model_dir,
                              "--model", model, "--force-model-name", name, "--cpu-only", "--interactive", "n",
-                             "--workers", workers, *extra)
+                             "--workers", workers, *extra, root=root)
     loop = float(_LOOP.search(stdout).group(1))
-    stages = {k: float(v) for k, v in (p.rsplit(" ", 1) for p in _STAGES.search(stdout).group(1).split(", "))}
-    return whole, loop, stages
+    found = _STAGES.search(stdout)  # a baseline checkout may not print stage times
+    stages = {k: float(v) for k, v in (p.rsplit(" ", 1) for p in found.group(1).split(", "))} if found else {}
+    return whole, cpu, loop, stages
 
 
 def main():
@@ -87,6 +98,9 @@ def main():
     ap.add_argument("--model-dir")
     ap.add_argument("--model", default="Quick96")
     ap.add_argument("--model-name")
+    ap.add_argument("--baseline-checkout", metavar="DIR",
+                    help="another checkout of this program (e.g. `git worktree add DIR <commit>`): its merge runs "
+                         "in the same alternation, as the baseline")
     args = ap.parse_args()
 
     from benchlib import quick, record
@@ -101,25 +115,32 @@ def main():
     n = len([p for p in dst.iterdir() if p.suffix == ".png"])
     print(f"{n} frames of workspace/data_dst.mp4, model {model} in {model_dir}, overlay / dst mask / rct, "
           f"{args.workers} workers, {args.repeats} runs each (alternating), median")
-    measured = {label: [] for label, _ in RUNS}
+    runs_list = [(label, extra, ROOT) for label, extra in RUNS]
+    if args.baseline_checkout:
+        runs_list.append((f"baseline checkout {Path(args.baseline_checkout).name}", RUNS[0][1],
+                          Path(args.baseline_checkout)))
+    measured = {label: [] for label, _, _ in runs_list}
     for _ in range(args.repeats):
-        for label, extra in RUNS:
-            measured[label].append(_merge(dst, model_dir, model, name, results / "merge_out", args.workers, extra))
+        for label, extra, root in runs_list:
+            measured[label].append(_merge(dst, model_dir, model, name, results / "merge_out", args.workers, extra,
+                                          root))
     shutil.rmtree(results / "merge_out", ignore_errors=True)
 
-    print(f"{'run':36s} {'whole s':>8s} {'whole f/s':>9s} {'loop s':>7s} {'loop f/s':>8s}   stage shares")
+    print(f"{'run':36s} {'whole s':>8s} {'whole f/s':>9s} {'CPU s':>6s} {'loop s':>7s} {'loop f/s':>8s}   "
+          f"stage shares")
     rows = {}
     for label, runs in measured.items():
         whole = statistics.median(r[0] for r in runs)
-        loop = statistics.median(r[1] for r in runs)
-        stages = {k: statistics.median(r[2][k] for r in runs) for k in runs[0][2]}
+        cpu = statistics.median(r[1] for r in runs)
+        loop = statistics.median(r[2] for r in runs)
+        stages = {k: statistics.median(r[3][k] for r in runs) for k in runs[0][3]}
         total = sum(stages.values()) or 1.0
         shares = f"start-up {(whole - loop) / whole:4.0%} of whole | " + " ".join(
             f"{k} {v / total:3.0%}" for k, v in stages.items())
         rows[label] = (n / whole, n / loop)
-        print(f"{label:36s} {whole:8.2f} {n / whole:9.1f} {loop:7.2f} {n / loop:8.1f}   {shares}")
+        print(f"{label:36s} {whole:8.2f} {n / whole:9.1f} {cpu:6.1f} {loop:7.2f} {n / loop:8.1f}   {shares}")
     print(f"{'original DFL (issue 15, not this run)':36s} {ORIGINAL_WHOLE_S:8.2f} {n / ORIGINAL_WHOLE_S:9.1f} "
-          f"{n / ORIGINAL_LOOP_FPS:7.2f} {ORIGINAL_LOOP_FPS:8.1f}")
+          f"{'':6s} {n / ORIGINAL_LOOP_FPS:7.2f} {ORIGINAL_LOOP_FPS:8.1f}")
     note = f"{n} frames, {args.workers} workers, {model}, overlay/dst mask/rct"
     fp32 = RUNS[1][0]
     for label in (RUNS[0][0], RUNS[1][0]):

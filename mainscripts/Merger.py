@@ -6,6 +6,7 @@ cuts the faces and evaluates the model in batches, and the super resolution enha
 need them (as the original runs them in its main process); worker processes composite and write
 `<output>/<stem>.png` and `<output-mask>/<stem>.png`. Frames without faces are copied untouched and counted.
 """
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -87,6 +88,8 @@ class MergeContext:
         decoded; `times` (merger.pipeline.StageTimes) sums the seconds of cutting and predicting."""
         times = times if times is not None else pipeline.StageTimes()
         lm_all = self.landmarks(cfg.temporal_smoothing)
+        if cfg.mode == "original":  # the frame as it is: no face is cut or predicted
+            return {i: [(lm, None) for lm in lm_all[i]] for i in idxs if lm_all[i]}
         key_extra = self._prediction_key(cfg)
         todo, inputs, xseg_dst_inputs = [], [], []
         need_xseg_dst = cfg.mask_mode in MergeMasked.XSEG_DST_MODES
@@ -205,9 +208,24 @@ def _mixed_precision(args):
     return cpu_has_bf16() and (args.cpu_only or not list_gpus())
 
 
-def _load_model_context(args, frames, model_dir, output_dir, output_mask_dir):
+def _start_gpu_probe(args):
+    """Without --cpu-only the model asks for a device, and finding the GPUs takes a child process that imports
+    TensorFlow: started first, it runs while this process imports TensorFlow. Returns the thread or None."""
+    if args.cpu_only or args.force_gpu_idxs is not None:
+        return None
+    from core.leras.device import list_gpus
+    probe = threading.Thread(target=list_gpus, daemon=True)
+    probe.start()
+    return probe
+
+
+def _load_model_context(args, frames, model_dir, output_dir, output_mask_dir, gpu_probe=None):
     """Load the model (asking its merge options) -> (MergeContext, model, face type name, default mode)."""
+    from core.tf_import import import_tensorflow_for_inference
     from models import import_model
+    import_tensorflow_for_inference()
+    if gpu_probe is not None:
+        gpu_probe.join()
     model_cls = import_model(args.model)
     model = model_cls(model_dir, is_training=False, force_model_name=args.force_model_name,
                       force_gpu_idxs=args.force_gpu_idxs, cpu_only=args.cpu_only,
@@ -235,6 +253,7 @@ def main(args):
     if not any(f.landmarks_list for f in frames):
         raise UserError(f"no aligned face in {aligned_dir} belongs to a frame of {input_dir}: extract data_dst faces")
     file_values = load_settings(args.settings_file) if args.settings_file else None
+    gpu_probe = _start_gpu_probe(args)
 
     # Default y at a terminal as the original; without one (or with --non-interactive) n, as the original on Colab.
     interactive = interact.input_bool("Use interactive merger?", interact.is_interactive(), value=args.interactive,
@@ -245,7 +264,7 @@ def main(args):
             raise UserError("--workers is for the batch merger (--interactive n): the interactive merger composites "
                             "each frame in this process")
         ctx, model, face_type, default_mode = _load_model_context(args, frames, model_dir, output_dir,
-                                                                  output_mask_dir)
+                                                                  output_mask_dir, gpu_probe)
         cfg = interactive_config(args, file_values, face_type, default_mode)
         from merger.InteractiveMerger import run_interactive
         session_path = Path(model_dir) / f"{model.model_name}_{model.model_class_name}_merger_session.json"
@@ -261,7 +280,7 @@ def main(args):
     # The workers start (and import the compositing code) while this process loads TensorFlow and the model.
     with WorkerPool(min(workers, len(frames)), pipeline.warm_up) as pool:
         ctx, model, face_type, default_mode = _load_model_context(args, frames, model_dir, output_dir,
-                                                                  output_mask_dir)
+                                                                  output_mask_dir, gpu_probe)
         cfg = ask_config(args, file_values, face_type, default_mode)
         if args.save_settings:
             save_settings(args.save_settings, cfg)

@@ -23,7 +23,7 @@ from merger.output import copied_pngs, merged_pngs, write_pngs
 
 # Stages in pipeline order; decode / cut / predict / write run in the main process, blend / encode in the workers.
 STAGES = ("decode", "cut", "predict", "blend", "encode", "write")
-_WRITER_THREADS = 2
+_WRITER_THREADS = 4
 
 
 class StageTimes:
