@@ -100,7 +100,7 @@ def run(ctx, cfg, idxs, pool, summary, times=None, show_progress=True):
             "input_size": ctx.input_size}
     # Enough frames in flight to keep every worker busy while the next batch is predicted, and no more.
     max_pending = 2 * pool.workers + ctx.predictor.batch_size
-    pending, writes = deque(), []
+    pending, writes = deque(), deque()
     bar = progress(total=len(idxs), desc="Merging", unit="frame", disable=not show_progress)
 
     def finish(at_most):
@@ -119,6 +119,9 @@ def run(ctx, cfg, idxs, pool, summary, times=None, show_progress=True):
                     summary.add("faces", detail)
                 writes.append(writer.submit(_timed_write, times, *ctx.out_paths(i), pngs))
             bar.update(1)
+        # A failed save raises its one-line UserError here; a slow disk holds the loop back instead of memory.
+        while writes and (writes[0].done() or len(writes) > 4 * _WRITER_THREADS):
+            writes.popleft().result()
 
     with ThreadPoolExecutor(_WRITER_THREADS) as writer:
         try:
@@ -140,7 +143,7 @@ def run(ctx, cfg, idxs, pool, summary, times=None, show_progress=True):
         finally:
             bar.close()
         for w in writes:
-            w.result()  # a failed save raises its one-line UserError here
+            w.result()
     return summary
 
 

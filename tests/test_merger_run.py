@@ -220,6 +220,15 @@ def test_pipeline_stops_on_a_settings_error_and_the_context_stays_usable(workspa
     assert summary["frames merged"] == 8 and summary["frames without faces copied"] == 2
 
 
+def test_merge_precision_follows_the_cpu_unless_asked():
+    from core.leras.mixed_precision import cpu_has_bf16
+    from mainscripts.Merger import _mixed_precision
+    ns = types.SimpleNamespace
+    assert _mixed_precision(ns(mixed_precision=None, cpu_only=True)) == cpu_has_bf16()
+    assert _mixed_precision(ns(mixed_precision=False, cpu_only=True)) is False
+    assert _mixed_precision(ns(mixed_precision=True, cpu_only=False)) is True
+
+
 def test_worker_pool_in_process_and_spawned():
     from core.workers import WorkerPool
     for n in (1, 2):
