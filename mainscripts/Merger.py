@@ -1,10 +1,13 @@
 """The `merge` command: paste a trained model's faces into the dst frames (reference §7.1).
 
-Flow: read frames and aligned faces, load the model (`get_MergerConfig()`), ask the settings (flags, settings file,
-prompts), then either the interactive merger (merger/InteractiveMerger.py) or the batch merge: the main process
+Flow: read frames and aligned faces, ask interactive or batch (and the batch merger's worker count, so its worker
+processes start while the model loads), load the model (`get_MergerConfig()`; bfloat16 on CPUs that compute it
+natively), ask the settings (flags, settings file, prompts), then either the interactive merger
+(merger/InteractiveMerger.py) or the batch pipeline (merger/pipeline.py): the main process decodes each frame once,
 cuts the faces and evaluates the model in batches, and the super resolution enhancer and XSeg net when the settings
-need them (as the original runs them in its main process); worker processes composite and write
-`<output>/<stem>.png` and `<output-mask>/<stem>.png`. Frames without faces are copied untouched and counted.
+need them (as the original runs them in its main process), while the workers composite and encode the frames before;
+`<output>/<stem>.png` and `<output-mask>/<stem>.png` are saved by writer threads. Frames without faces are copied
+untouched and counted. `MergeContext` is what both mergers share: frames, landmarks, predictions, outputs.
 """
 import threading
 from pathlib import Path
