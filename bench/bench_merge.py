@@ -34,6 +34,9 @@ sys.path.insert(0, str(ROOT))
 
 ORIGINAL_WHOLE_S = 12.3  # median of the original's 11.7-12.9 s for the 60 frames (issue 15)
 ORIGINAL_LOOP_FPS = 14.5
+# The same issue's figures for our previous pipeline (commit 91d0882), on the same idle machine: with
+# --baseline-checkout of that commit, this run's ratios to it scale them into an idle-machine estimate.
+PREVIOUS_WHOLE_S, PREVIOUS_LOOP_S = 8.4, 4.0
 RUNS = [
     ("ours (default precision)", ["--mode", "overlay", "--mask-mode", "1", "--color-transfer-mode", "rct"]),
     ("ours --no-mixed-precision (fp32)", ["--mode", "overlay", "--mask-mode", "1", "--color-transfer-mode", "rct",
@@ -141,6 +144,15 @@ def main():
         print(f"{label:36s} {whole:8.2f} {n / whole:9.1f} {cpu:6.1f} {loop:7.2f} {n / loop:8.1f}   {shares}")
     print(f"{'original DFL (issue 15, not this run)':36s} {ORIGINAL_WHOLE_S:8.2f} {n / ORIGINAL_WHOLE_S:9.1f} "
           f"{'':6s} {n / ORIGINAL_LOOP_FPS:7.2f} {ORIGINAL_LOOP_FPS:8.1f}")
+    if args.baseline_checkout:
+        base = [statistics.median(r[k] for r in measured[runs_list[-1][0]]) for k in (0, 2)]
+        print(f"Idle-machine estimate (the issue's {PREVIOUS_WHOLE_S} s / {PREVIOUS_LOOP_S} s for the previous "
+              f"pipeline x this run's ratios to the baseline checkout, if it is that pipeline):")
+        for label, _ in RUNS[:2]:
+            whole = PREVIOUS_WHOLE_S * statistics.median(r[0] for r in measured[label]) / base[0]
+            loop = PREVIOUS_LOOP_S * statistics.median(r[2] for r in measured[label]) / base[1]
+            print(f"  {label}: whole {whole:.1f} s = {ORIGINAL_WHOLE_S / whole:.2f}x the original's, loop "
+                  f"{n / loop:.1f} frames/s = {n / loop / ORIGINAL_LOOP_FPS:.2f}x the original's")
     note = f"{n} frames, {args.workers} workers, {model}, overlay/dst mask/rct"
     fp32 = RUNS[1][0]
     for label in (RUNS[0][0], RUNS[1][0]):

@@ -22,7 +22,7 @@ from core.progress import Summary
 from core.workers import WorkerPool, cpu_count
 from merger import MergeMasked, pipeline
 from merger.FrameInfo import compute_motion, load_frame_infos, smoothed_landmarks
-from merger.MergerConfig import MergerConfigMasked, ask_config, interactive_config, load_settings, save_settings
+from merger.MergerConfig import ask_config, interactive_config, load_settings, save_settings
 from merger.Predictor import BatchPredictor
 from merger.output import copy_frame, write_merged
 
