@@ -213,7 +213,8 @@ def _mixed_precision(args):
 
 def _start_gpu_probe(args):
     """Without --cpu-only the model asks for a device, and finding the GPUs takes a child process that imports
-    TensorFlow: started first, it runs while this process imports TensorFlow. Returns the thread or None."""
+    TensorFlow (seconds): started first, it runs while this process reads the frames, asks the first questions and
+    imports TensorFlow. Returns the thread (joined before the model loads) or None."""
     if args.cpu_only or args.force_gpu_idxs is not None:
         return None
     from core.leras.device import list_gpus
@@ -250,13 +251,13 @@ def main(args):
     aligned_dir = require_dir(args.aligned_dir or Path(input_dir) / "aligned", "aligned faces folder")
     output_dir, output_mask_dir = Path(args.output_dir), Path(args.output_mask_dir)
     model_dir = require_dir(args.model_dir, "model folder")
+    gpu_probe = _start_gpu_probe(args)
     frames = load_frame_infos(input_dir, aligned_dir)
     if not frames:
         raise UserError(f"no frames (png/jpg) in {input_dir}: extract the dst video's frames first")
     if not any(f.landmarks_list for f in frames):
         raise UserError(f"no aligned face in {aligned_dir} belongs to a frame of {input_dir}: extract data_dst faces")
     file_values = load_settings(args.settings_file) if args.settings_file else None
-    gpu_probe = _start_gpu_probe(args)
 
     # Default y at a terminal as the original; without one (or with --non-interactive) n, as the original on Colab.
     interactive = interact.input_bool("Use interactive merger?", interact.is_interactive(), value=args.interactive,
