@@ -202,8 +202,8 @@ def _clear_images(folder):
 
 
 def _mixed_precision(args):
-    """bfloat16 where the CPU computes it natively (with AMX about 5x faster than float32; the merged frames stay
-    within about one 8-bit level), unless --no-mixed-precision; on a GPU float32 unless --mixed-precision."""
+    """bfloat16 where the CPU computes it natively (with AMX about 5x faster than float32; the predicted faces
+    differ by about one 8-bit level), unless --no-mixed-precision; on a GPU float32 unless --mixed-precision."""
     if args.mixed_precision is not None:
         return args.mixed_precision
     from core.leras.device import list_gpus

@@ -32,8 +32,8 @@ def register(subparsers, common):
     p.add_argument("--force-gpu-idxs", metavar="0,1", help="GPU indexes to use")
     p.add_argument("--mixed-precision", action=argparse.BooleanOptionalAction, default=None,
                    help="run the model in bfloat16 (float16 on a GPU); default: on for CPUs that compute bfloat16 "
-                        "natively (AVX512_BF16/AMX), where it is several times faster and the merged frames stay "
-                        "within about one 8-bit level of float32")
+                        "natively (AVX512_BF16/AMX), where it is several times faster; the predicted faces differ "
+                        "from float32 by about one 8-bit level")
     p.add_argument("--interactive", metavar="{y,n}",
                    help="use the interactive merger (asked; default y at a terminal, n without one)")
     p.add_argument("--workers", metavar="INT", help="worker processes of the batch merger (asked: number of CPUs)")
