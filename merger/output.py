@@ -17,6 +17,8 @@ def to_u8(img):
 
 
 def encode_labelled_png(img_u8, path="image", made_by=None):
+    """PNG bytes with the synthetic-media label and, when given, the stamp (label.model_stamp) of the model that
+    made the image."""
     ok, buf = cv2.imencode(".png", img_u8)
     if not ok:
         raise UserError(f"cannot encode {path} as PNG")
@@ -33,15 +35,16 @@ def compose_output(img, mask, cfg):
     return out
 
 
-def write_merged(out_path, mask_path, img, mask, cfg, made_by=None):
-    """`made_by`: the stamp (label.model_stamp) of the model that made the frame, recorded in the PNG."""
-    write_bytes_atomic(out_path, encode_labelled_png(compose_output(img, mask, cfg), out_path, made_by))
-    write_bytes_atomic(mask_path, encode_labelled_png(to_u8(mask.reshape(mask.shape[:2])), mask_path))
+def merged_pngs(img, mask, cfg, out_path="image", mask_path="mask", made_by=None):
+    """(frame PNG bytes, mask PNG bytes) of a merged frame, both labelled, the frame with the `made_by` model stamp;
+    the paths only name errors."""
+    return (encode_labelled_png(compose_output(img, mask, cfg), out_path, made_by),
+            encode_labelled_png(to_u8(mask.reshape(mask.shape[:2])), mask_path))
 
 
-def copy_frame(src_path, out_path, mask_path, shape=None):
-    """A frame without faces: PNG bytes kept as they are (label chunks added), other formats re-encoded losslessly
-    as PNG; the mask is black."""
+def copied_pngs(src_path, out_path="image", mask_path="mask", shape=None):
+    """(frame PNG bytes, mask PNG bytes) of a frame without faces: PNG bytes kept as they are (label chunks added),
+    other formats re-encoded losslessly as PNG; the mask is black."""
     src_path = Path(src_path)
     data = src_path.read_bytes()
     if data[:8] == b"\x89PNG\r\n\x1a\n":
@@ -52,5 +55,17 @@ def copy_frame(src_path, out_path, mask_path, shape=None):
         img = cv2_imread(src_path)
         shape = img.shape
         png = encode_labelled_png(img, out_path)
-    write_bytes_atomic(out_path, png)
-    write_bytes_atomic(mask_path, encode_labelled_png(np.zeros(shape[:2], np.uint8), mask_path))
+    return png, encode_labelled_png(np.zeros(shape[:2], np.uint8), mask_path)
+
+
+def write_pngs(out_path, mask_path, pngs):
+    write_bytes_atomic(out_path, pngs[0])
+    write_bytes_atomic(mask_path, pngs[1])
+
+
+def write_merged(out_path, mask_path, img, mask, cfg, made_by=None):
+    write_pngs(out_path, mask_path, merged_pngs(img, mask, cfg, out_path, mask_path, made_by))
+
+
+def copy_frame(src_path, out_path, mask_path, shape=None):
+    write_pngs(out_path, mask_path, copied_pngs(src_path, out_path, mask_path, shape))

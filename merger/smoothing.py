@@ -7,7 +7,6 @@ moved by the difference between its smoothed and measured transform. The face's 
 only its placement is steadied. Corrections are capped so a fast real motion is followed, not smeared.
 """
 import numpy as np
-from scipy.ndimage import gaussian_filter1d
 
 MAX_SIGMA_FRAMES = 3.0
 # Caps on the correction (fractions of the landmarks' RMS radius, about a third of the face width / log scale /
@@ -77,6 +76,7 @@ def smooth_landmarks(landmarks_per_frame, strength):
     sigma = MAX_SIGMA_FRAMES * strength / 100.0
     if sigma <= 0:
         return out
+    from scipy.ndimage import gaussian_filter1d  # here: the merger's workers never smooth and start faster without
     for track in build_tracks(out):
         if len(track) < 3:
             continue

@@ -217,6 +217,16 @@ def test_original_model_folder_merges_and_predicts_as_the_original(compat_dir, c
         np.testing.assert_allclose([p.dst_mask[..., 0] for p in preds],
                                    np.load(io / "M1_pred_out_mask_dst_dstm.npy"), atol=1e-5)
 
+    # bfloat16 (the merge default on CPUs with native bfloat16; float32 elsewhere): within about one 8-bit level
+    bf16 = import_model("SAEHD")(model_dir, is_training=False, force_model_name="M1", cpu_only=True,
+                                 mixed_precision=True)
+    pf16, bf16_func, _, _, _ = _model_merger_config(bf16)
+    preds = BatchPredictor(pf16, size, bf16_func).predict(faces)
+    for got, name in ((np.array([p.bgr for p in preds]), "bgr"), (np.array([p.mask[..., 0] for p in preds]),
+                                                                   "mask_src_dstm")):
+        want = np.load(io / f"M1_pred_out_{name}.npy")
+        assert np.abs(got - want).max() < 2.5 / 255 and np.abs(got - want).mean() < 0.5 / 255
+
     dst = make_workspace(tmp_path, compat_dir)
     capsys.readouterr()
     rc = main.main(["merge", "--non-interactive", "--input-dir", str(dst), "--output-dir", str(dst / "merged"),

@@ -166,6 +166,80 @@ def test_bad_flag_value_is_one_line_error(workspace, capsys):
     assert "outside -400..400" in capsys.readouterr().err
 
 
+# ------------------------------------------------------------------------------------------------------ pipeline
+def _context(ws, out, batch_size=8):
+    from mainscripts.Merger import MergeContext
+    from merger.FrameInfo import load_frame_infos
+    from merger.Predictor import BatchPredictor
+    data_dst = ws / "data_dst"
+    for d in ("m", "k"):
+        (out / d).mkdir(parents=True)
+    return MergeContext(load_frame_infos(data_dst, data_dst / "aligned"),
+                        BatchPredictor(fake_predictor, INPUT_SIZE, fake_predictor_batch, batch_size=batch_size),
+                        INPUT_SIZE, out / "m", out / "k")
+
+
+@pytest.mark.parametrize("settings", [
+    dict(mode="overlay", mask_mode=1, color_transfer_mode="rct"),
+    dict(mode="seamless", mask_mode=4, erode_mask_modifier=20, blur_mask_modifier=40, motion_blur_power=50),
+    dict(mode="hist-match", mask_mode=2, color_transfer_mode="lct", color_degrade_power=30, export_alpha=True),
+])
+def test_pipeline_frames_equal_the_per_frame_merge(workspace, tmp_path, settings):
+    """The batch pipeline (batches of 3 faces, 2 worker processes, frames decoded once, writes in threads) writes
+    exactly what the interactive merger's per-frame path (MergeContext.merge + write) writes, labelled."""
+    from mainscripts.Merger import merge_all
+    from merger.pipeline import STAGES, StageTimes
+    cfg = MergerConfigMasked("whole_face", **settings)
+    ref = _context(workspace, tmp_path / "ref")
+    for i in range(len(ref.frames)):
+        ref.write(i, ref.merge(i, cfg), cfg)
+    ctx = _context(workspace, tmp_path / "new", batch_size=3)
+    times = StageTimes()
+    summary = merge_all(ctx, cfg, workers=2, times=times)
+    assert (summary["frames merged"], summary["faces"], summary["frames without faces copied"]) == (8, 8, 2)
+    assert times.seconds["predict"] > 0 and times.seconds["blend"] > 0 and set(times.seconds) == set(STAGES)
+    for sub in ("m", "k"):
+        names = sorted(p.name for p in (tmp_path / "ref" / sub).glob("*.png"))
+        assert names == sorted(p.name for p in (tmp_path / "new" / sub).glob("*.png")) and len(names) == N_FRAMES
+        for name in names:
+            new = tmp_path / "new" / sub / name
+            assert label.is_labelled_png(new)
+            a = cv2.imread(str(tmp_path / "ref" / sub / name), cv2.IMREAD_UNCHANGED)
+            np.testing.assert_array_equal(cv2.imread(str(new), cv2.IMREAD_UNCHANGED), a, err_msg=f"{sub}/{name}")
+
+
+def test_pipeline_stops_on_a_settings_error_and_the_context_stays_usable(workspace, tmp_path):
+    """An XSeg mask mode without an XSeg net stops the run with its one-line error (workers stopped); the same
+    context then merges with other settings."""
+    from mainscripts.Merger import merge_all
+    ctx = _context(workspace, tmp_path / "out", batch_size=4)
+    ctx._xseg_loader = None
+    with pytest.raises(UserError, match="XSeg"):
+        merge_all(ctx, MergerConfigMasked("whole_face", mask_mode=7), workers=2)
+    summary = merge_all(ctx, MergerConfigMasked("whole_face", mode="original"), workers=2)
+    assert summary["frames merged"] == 8 and summary["frames without faces copied"] == 2
+
+
+def test_merge_precision_follows_the_cpu_unless_asked():
+    from core.leras.mixed_precision import cpu_has_bf16
+    from mainscripts.Merger import _mixed_precision
+    ns = types.SimpleNamespace
+    assert _mixed_precision(ns(mixed_precision=None, cpu_only=True)) == cpu_has_bf16()
+    assert _mixed_precision(ns(mixed_precision=False, cpu_only=True)) is False
+    assert _mixed_precision(ns(mixed_precision=True, cpu_only=False)) is True
+
+
+def test_worker_pool_in_process_and_spawned():
+    from core.workers import WorkerPool
+    for n in (1, 2):
+        with WorkerPool(n) as pool:
+            handles = [pool.submit(abs, -k) for k in range(5)]
+            assert [h.get() for h in handles] == list(range(5))
+            bad = pool.submit(abs, "x")
+            with pytest.raises(TypeError):
+                bad.get()
+
+
 # --------------------------------------------------------------------------------------------------- interactive
 def _controller(ws, session=True):
     from mainscripts.Merger import MergeContext

@@ -11,7 +11,6 @@ histogram bin to that bin's mapping (the original sent them to 0, which pushed d
 """
 import cv2
 import numpy as np
-import scipy.stats
 
 
 def _rng(rnd_state):
@@ -80,6 +79,7 @@ def color_transfer_mkl(img_src, img_trg):
 
 def color_transfer_idt(img_src, img_trg, bins=256, n_rot=20, rnd_state=None):
     """idt: iterative distribution transfer — 1-D CDF matching along `n_rot` random rotations, relaxation 1/n_rot."""
+    import scipy.stats  # here, not at the top: importing it costs every merger worker ~1 s at start-up
     rng = _rng(rnd_state)
     c = img_src.shape[-1]
     d0 = img_src.reshape(-1, c).T.astype(np.float32)

@@ -34,7 +34,7 @@ def make_saehd_predictor(archi_type, **parts):
     """
     fmt = config.data_format()
 
-    @tf.function
+    @tf.function(autograph=False)  # plain Python on static settings: converting it only slows the first call
     def run(x):
         with config.use_data_format(fmt):
             return saehd_merge(archi_type, faces=x, **parts)
