@@ -78,9 +78,10 @@ HOSTILE_PICKLES = {
     "reduce_on_a_string": (_op_pickle(b"\x8c\x03abc)R"), "calling a str"),
     "persistent_id": (_op_pickle(b"\x8c\x01x\x94Q"), "persistent references"),
     "memo_bomb_deep": (None, "nested deeper than 64"),
-    "memo_bomb_wide": (None, "expands past its size budget"),
+    "memo_bomb_wide": (None, "shared entries counted each time"),
     "self_cycle": (None, "a cycle"),
     "nesting_100k_tuples": (_op_pickle(b")" + b"\x85" * 100000), "nested deeper than 64"),
+    "bytearray8_claims_2gb": (_op_pickle(b"\x96" + struct.pack("<Q", 1 << 31) + b"xx"), "bytearray claims"),
     "truncated": (pickle.dumps({"a": list(range(100))})[:-20], "corrupt or truncated"),
     "ext_opcode": (_op_pickle(b"\x82\x01"), "corrupt or truncated"),
 }
