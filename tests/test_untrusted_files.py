@@ -425,3 +425,32 @@ def test_recover_original_filename_leaves_no_temp_files_and_overwrites_nothing(m
     assert stranger.read_bytes() == b"not a face, not ours"
     assert not (tmp_path / "escape_0.jpg").exists() and "escape_0.jpg" in names
     assert len(names) == 4
+
+
+def test_merge_reports_truncated_frames_and_merges_the_others(tmp_path, compat_dir, monkeypatch, capsys):
+    import main
+    import models
+    from merger_data import N_FRAMES, make_workspace
+    from test_merger_run import FakeModel
+    monkeypatch.setattr(models, "import_model", lambda name: FakeModel)
+    make_workspace(tmp_path, compat_dir)
+    (tmp_path / "model").mkdir()
+    dst = tmp_path / "data_dst"
+    frames = {p.name: p.read_bytes() for p in dst.glob("*.png")}
+    for name in ("00003.png", "00009.png"):   # one frame with a face, one without
+        (dst / name).write_bytes(frames[name][:len(frames[name]) // 3])
+    args = ["merge", "--input-dir", str(dst), "--output-mask-dir", str(dst / "merged_mask"), "--model-dir",
+            str(tmp_path / "model"), "--model", "Quick96", "--non-interactive", "--interactive", "n",
+            "--workers", "2"]
+    capsys.readouterr()
+    assert main.main(args[:3] + ["--output-dir", str(dst)] + args[3:]) == 2   # the frames folder: refused
+    assert "--output-dir" in capsys.readouterr().err
+    assert sorted(p.name for p in dst.glob("*.png")) == sorted(frames)
+    assert main.main(args[:3] + ["--output-dir", str(dst / "merged")] + args[3:]) == 1
+    captured = capsys.readouterr()
+    failed = [line for line in captured.err.splitlines() if "Failed: " in line]
+    assert len(failed) == 2 and all("not a readable image" in line for line in failed), captured.err
+    assert {"00003.png", "00009.png"} == {line.split(os.sep)[-1].split(":")[0] for line in failed}
+    merged = sorted(p.name for p in (dst / "merged").glob("*.png"))
+    assert merged == sorted(set(frames) - {"00003.png", "00009.png"}) and len(merged) == N_FRAMES - 2
+    assert "Traceback" not in captured.err + captured.out
