@@ -11,6 +11,7 @@ import multiprocessing as mp
 import os
 from concurrent.futures.process import BrokenProcessPool
 
+from core import lognoise
 from core.errors import UserError
 from core.progress import progress
 
@@ -23,6 +24,12 @@ def cpu_count():
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:
         return max(1, os.cpu_count() or 1)
+
+
+def _start_worker(initializer, initargs):
+    lognoise.apply()   # the parent's choice of library logs (hidden unless --debug)
+    if initializer is not None:
+        initializer(*initargs)
 
 
 def _describe(item):
@@ -48,8 +55,8 @@ def map_items(func, items, workers=None, initializer=None, initargs=(), desc="",
 
 
 def _pooled(func, items, workers, initializer, initargs, bar):
-    pool = cf.ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=initializer,
-                                  initargs=initargs)
+    pool = cf.ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=_start_worker,
+                                  initargs=(initializer, initargs))
     pending = {}
     next_index = finished = 0
     try:
