@@ -13,7 +13,7 @@ import numpy as np
 from core import interact
 from core.cv2ex import cv2_imread, normalize_channels
 from core.errors import UserError
-from core.pathex import get_image_paths, require_dir
+from core.pathex import ensure_output_dir, get_image_paths, require_dir
 from core.progress import Summary
 from core.workers import cpu_count, map_items
 from merger import MergeMasked
@@ -277,8 +277,8 @@ def main(args):
         model.ask_merge_options({o.name: getattr(args, o.dest, None) for o in merge_options()})
     predictor_func, batch_func, input_size, face_type, default_mode = _model_merger_config(model)
     predictor = BatchPredictor(predictor_func, input_size, batch_func)
-    output_dir.mkdir(parents=True, exist_ok=True)
-    output_mask_dir.mkdir(parents=True, exist_ok=True)
+    ensure_output_dir(output_dir, "--output-dir")
+    ensure_output_dir(output_mask_dir, "--output-mask-dir")
     ctx = MergeContext(frames, predictor, input_size, output_dir, output_mask_dir, model_iter=model.get_iter(),
                        xseg_loader=lambda: _load_xseg(model_dir))
     session_path = Path(model_dir) / f"{model.model_name}_{model.model_class_name}_merger_session.json"

@@ -319,6 +319,16 @@ def test_output_folder_errors_are_one_line(tmp_path, monkeypatch, fault, expecte
         assert list(target.parent.iterdir()) == []
 
 
+def test_command_output_folder_is_checked_before_work_starts(tmp_path, monkeypatch):
+    from core import pathex
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(UserError, match=r"^--output-dir .*file/merged: .*is in the way"):
+        pathex.ensure_output_dir(tmp_path / "file" / "merged", "--output-dir")
+    monkeypatch.setattr(pathex.tempfile, "mkstemp", _raise(OSError(errno.EROFS, "Read-only file system")))
+    with pytest.raises(UserError, match=r"^--output-dir .*merged: folder .* is read-only or not writable"):
+        pathex.ensure_output_dir(tmp_path / "merged", "--output-dir")
+
+
 def _raise(exc):
     def f(*a, **k):
         raise exc
