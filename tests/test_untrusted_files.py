@@ -464,3 +464,20 @@ def test_merge_reports_truncated_frames_and_merges_the_others(tmp_path, compat_d
     merged = sorted(p.name for p in (dst / "merged").glob("*.png"))
     assert merged == sorted(set(frames) - {"00003.png", "00009.png"}) and len(merged) == N_FRAMES - 2
     assert "Traceback" not in captured.err + captured.out
+
+
+def test_merger_settings_and_session_files_with_hostile_json_are_one_line(tmp_path):
+    from merger import session
+    from merger.MergerConfig import load_settings
+    p = tmp_path / "settings.json"
+    p.write_text("[" * 100000 + "]" * 100000)
+    with pytest.raises(UserError, match="settings.json is not valid JSON \\(RecursionError"):
+        load_settings(p)
+    s = tmp_path / "session.json"
+    s.write_text('{"format": "%s", "version": %d, "frames": [{"name": "a.png", "cfg": [1, 2]}]}'
+                 % (session.FORMAT, session.VERSION))
+    with pytest.raises(UserError, match="session.json: frame a.png"):
+        session.load_session(s, ["a.png"], 1, "whole_face", "overlay", lambda i: False)
+    s.write_text("[" * 100000)
+    with pytest.raises(UserError, match="session.json is unreadable"):
+        session.load_session(s, ["a.png"], 1, "whole_face", "overlay", lambda i: False)
