@@ -1,5 +1,6 @@
 """Fuzz test of every pickle reader: thousands of mutated copies of the original's pickles (face metadata,
-faceset.pak header, meta.dat, data.dat, default options) and of ours (data.dat, weights, face metadata) go through
+faceset.pak header, meta.dat, data.dat, default options) and of ours (data.dat, weights, face metadata, a whole
+aligned-face JPG, decoded) go through
 the readers in child processes with a memory limit and a per-case alarm. Passes when no child crashes, hangs or
 exceeds the memory bound, and every case either loads or is refused with a UserError (one line naming the file).
 
@@ -55,7 +56,9 @@ def via_file(reader):
             f.write(data)
         reader(path)
     return read
-READERS = {"app15": read_app15, "pak": read_pak_header, "meta": via_file(metafile.read),
+def read_jpg(data, path):
+    DFLJPG.from_bytes(data, path, require_metadata=False).get_img()
+READERS = {"jpg": read_jpg, "app15": read_app15, "pak": read_pak_header, "meta": via_file(metafile.read),
            "data": via_file(model_files.read_data), "options": via_file(model_files.read_options),
            "weights": via_file(weights.read_weight_file)}
 
@@ -151,6 +154,7 @@ def _write_seeds(folder, compat_dir, made_faces):
         seeds["data.orig"] = pickle.dumps(data)
         seeds["options.orig"] = (compat_dir / "models" / "M1" / "SAEHD_default_options.dat").read_bytes()
     seeds["app15.ours"] = _app15(made_faces[0])
+    seeds["jpg.ours"] = made_faces[0].read_bytes()
     ours = folder.parent / "ours_data.dat"
     model_files.write_data(ours, 12, {"resolution": 64, "archi": "liae-ud", "lr_dropout": "n", "ct_mode": "none"},
                            [[0.5, 0.25]] * 20, [[np.zeros((1, 8, 8, 3), np.float32)] * 2], None)
