@@ -188,12 +188,13 @@ _ALLOWED[("facelib.FaceType", "FaceType")] = _enum_as_int
 
 _ATOMS = (int, float, bool, type(None), complex)
 _CONTAINERS = (list, tuple, dict, set, frozenset)
+_SHAREABLE = _CONTAINERS + (bytearray, _ArrayBuilder)
 
 
 def _noting_shared(load_get):
     def get(unpickler):
         load_get(unpickler)
-        if type(unpickler.stack[-1]) not in _ATOMS + (str, bytes):
+        if isinstance(unpickler.stack[-1], _SHAREABLE):
             unpickler.shared_containers = True
     return get
 
@@ -206,6 +207,28 @@ class RestrictedUnpickler(pickle._Unpickler):
         if fn is None:
             raise UnsafePickleError(f"forbidden object {module}.{name}")
         return fn
+
+    def load(self):
+        # The stock loop, reading straight from the in-memory data: frames only group opcodes (FRAME is skipped
+        # below), so the per-opcode unframing layer is not needed.
+        self.read, self.readline = self._file_read, self._file_readline
+        self.metastack, self.stack = [], []
+        self.append = self.stack.append
+        self.proto = 0
+        read, dispatch = self.read, self.dispatch
+        try:
+            while True:
+                key = read(1)
+                if not key:
+                    raise EOFError
+                dispatch[key[0]](self)
+        except pickle._Stop as stop:
+            return stop.value
+
+    def _skip_frame(self):
+        if len(self.read(8)) != 8:
+            raise EOFError
+    dispatch[pickle.FRAME[0]] = _skip_frame
 
     def persistent_load(self, pid):
         raise UnsafePickleError("persistent references are not allowed")
