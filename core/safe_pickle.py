@@ -254,7 +254,7 @@ class RestrictedUnpickler(pickle._Unpickler):
     dispatch[pickle.REDUCE[0]] = _load_reduce
 
     # A memo reference to a container is what sharing, cycles and left-over array builders need; without one the
-    # result is a tree and a light depth check is enough (see _finish).
+    # result is a tree and a light depth check is enough (see _tree_needs_finish).
     shared_containers = False
 
     for _op in (pickle.GET, pickle.BINGET, pickle.LONG_BINGET):
@@ -275,13 +275,19 @@ class RestrictedUnpickler(pickle._Unpickler):
         dispatch[_op[0]] = _refuse
 
 
-def _check_depth(v, depth=0):
-    """Depth check of a tree (no shared containers): one pass, nothing cached."""
+def _tree_needs_finish(v, depth=0):
+    """Depth check of a tree (no shared containers), in one pass; True if it holds a dtype or an unbuilt array that
+    `_finish` must replace."""
     if depth > MAX_DEPTH:
         raise UnsafePickleError(f"nested deeper than {MAX_DEPTH} levels")
+    needs = False
     for x in (v.values() if isinstance(v, dict) else v):
-        if type(x) in _CONTAINERS:
-            _check_depth(x, depth + 1)
+        t = type(x)
+        if t in _CONTAINERS:
+            needs = _tree_needs_finish(x, depth + 1) or needs
+        elif t is _DtypeSpec or t is _ArrayBuilder:
+            needs = True
+    return needs
 
 
 def _finish(obj, max_expanded_bytes, max_values):
@@ -365,10 +371,9 @@ def safe_loads(data, what="data", max_bytes=DEFAULT_MAX_BYTES):
     try:
         unpickler = RestrictedUnpickler(io.BytesIO(data))
         obj = unpickler.load()
-        if unpickler.shared_containers:
+        if unpickler.shared_containers or type(obj) in (_DtypeSpec, _ArrayBuilder) or \
+                (type(obj) in _CONTAINERS and _tree_needs_finish(obj)):
             return _finish(obj, 2 * len(data) + (16 << 20), len(data) + EXTRA_VALUES)
-        if type(obj) in _CONTAINERS:
-            _check_depth(obj)
         return obj
     except UnsafePickleError as e:
         raise UnsafePickleError(f"{what}: refused to load ({_short(e)}); the file may be malicious or not from "

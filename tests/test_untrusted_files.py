@@ -144,6 +144,8 @@ def test_simple_dtypes_of_either_byte_order_still_load():
     for a in (np.arange(3, dtype=">f8"), np.arange(3, dtype="<u2"), np.array([True]), np.arange(2, dtype="f2")):
         b = safe_loads(pickle.dumps(a, protocol=4))
         assert b.dtype == a.dtype and np.array_equal(a, b)
+    assert safe_loads(pickle.dumps({"t": (np.dtype(">i2"), [np.dtype("f4")])})) == \
+        {"t": (np.dtype(">i2"), [np.dtype("f4")])}
 
 
 # ---------------------------------------------------------------------------------------- values in real files
