@@ -58,6 +58,19 @@ def resolve_input_file(path_text):
     return p
 
 
+def ensure_output_dir(path, what="output folder"):
+    """Create `path` if needed and check that files can be written in it; one-line UserError if not."""
+    p = Path(path)
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=p, prefix=".write-check.", suffix=".tmp")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        raise UserError(f"{what} {p}: {_write_problem(p, e)}") from None
+    return p
+
+
 def child_path(folder, name, what="file name"):
     """`folder/name` for a name read from a file (a pak entry, a face's source name): a plain name, nothing else.
 
@@ -71,14 +84,19 @@ def child_path(folder, name, what="file name"):
 
 
 def _write_error(path, e):
-    folder = Path(path).parent
+    return f"{path}: cannot write: {_write_problem(Path(path).parent, e)}"
+
+
+def _write_problem(folder, e):
     if e.errno == errno.ENOENT and not folder.is_dir():
-        return f"{path}: cannot write: folder {folder} does not exist; create it or choose another output folder"
+        return f"folder {folder} does not exist; create it or choose another output folder"
+    if e.errno in (errno.ENOTDIR, errno.EEXIST):
+        return f"{folder} cannot be a folder: a file of that name (or of a parent folder's) is in the way"
     if e.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
-        return f"{path}: cannot write: folder {folder} is read-only or not writable; choose another output folder"
+        return f"folder {folder} is read-only or not writable; choose another output folder"
     if e.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
-        return f"{path}: cannot write: the disk is full; free some space and run again"
-    return f"{path}: cannot write ({e.strerror or e}); check free disk space and permissions"
+        return "the disk is full; free some space and run again"
+    return f"{e.strerror or e}; check free disk space and permissions"
 
 
 def _file_mode():

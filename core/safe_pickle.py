@@ -21,6 +21,7 @@ both load, and NumPy scalars turned into Python numbers.
 import io
 import pickle
 import re
+import struct
 import threading
 from pathlib import Path
 
@@ -31,8 +32,9 @@ from core.errors import UserError
 # Hard cap against memory bombs; callers pass a tighter one where the format has one.
 DEFAULT_MAX_BYTES = 2 << 30
 MAX_DEPTH = 64
-# Values a reader meets walking the loaded object (memo references counted each time).
-MAX_VALUES = 10_000_000
+# Values a reader meets walking the loaded object (memo references counted each time), beyond one per byte of
+# data: every value of a pickle without shared entries costs at least a byte, so only sharing can exceed it.
+EXTRA_VALUES = 100_000
 
 
 class UnsafePickleError(UserError):
@@ -167,7 +169,7 @@ def _frombuffer(buf, dtype, shape, order):
 
 def _enum_as_int(value):
     if not isinstance(value, int) or not -1 << 31 <= value < 1 << 31:
-        raise UnsafePickleError(f"enum value {value!r} is not a small integer")
+        raise UnsafePickleError(f"enum value {str(value)[:20]!r} is not a small integer")
     return int(value)
 
 
@@ -186,12 +188,13 @@ _ALLOWED[("facelib.FaceType", "FaceType")] = _enum_as_int
 
 _ATOMS = (int, float, bool, type(None), complex)
 _CONTAINERS = (list, tuple, dict, set, frozenset)
+_SHAREABLE = _CONTAINERS + (bytearray, _ArrayBuilder)
 
 
 def _noting_shared(load_get):
     def get(unpickler):
         load_get(unpickler)
-        if type(unpickler.stack[-1]) not in _ATOMS + (str, bytes):
+        if isinstance(unpickler.stack[-1], _SHAREABLE):
             unpickler.shared_containers = True
     return get
 
@@ -204,6 +207,28 @@ class RestrictedUnpickler(pickle._Unpickler):
         if fn is None:
             raise UnsafePickleError(f"forbidden object {module}.{name}")
         return fn
+
+    def load(self):
+        # The stock loop, reading straight from the in-memory data: frames only group opcodes (FRAME is skipped
+        # below), so the per-opcode unframing layer is not needed.
+        self.read, self.readline = self._file_read, self._file_readline
+        self.metastack, self.stack = [], []
+        self.append = self.stack.append
+        self.proto = 0
+        read, dispatch = self.read, self.dispatch
+        try:
+            while True:
+                key = read(1)
+                if not key:
+                    raise EOFError
+                dispatch[key[0]](self)
+        except pickle._Stop as stop:
+            return stop.value
+
+    def _skip_frame(self):
+        if len(self.read(8)) != 8:
+            raise EOFError
+    dispatch[pickle.FRAME[0]] = _skip_frame
 
     def persistent_load(self, pid):
         raise UnsafePickleError("persistent references are not allowed")
@@ -229,11 +254,20 @@ class RestrictedUnpickler(pickle._Unpickler):
     dispatch[pickle.REDUCE[0]] = _load_reduce
 
     # A memo reference to a container is what sharing, cycles and left-over array builders need; without one the
-    # result is a tree and a light depth check is enough (see _finish).
+    # result is a tree and a light depth check is enough (see _tree_needs_finish).
     shared_containers = False
 
     for _op in (pickle.GET, pickle.BINGET, pickle.LONG_BINGET):
         dispatch[_op[0]] = _noting_shared(pickle._Unpickler.dispatch[_op[0]])
+
+    def _load_bytearray8(self):
+        # The stock loader allocates the claimed length before reading; read first, so the data bounds the size.
+        (n,) = struct.unpack("<Q", self.read(8))
+        data = self.read(n)
+        if len(data) != n:
+            raise UnsafePickleError(f"a bytearray claims {n} bytes, the data holds {len(data)}")
+        self.append(bytearray(data))
+    dispatch[pickle.BYTEARRAY8[0]] = _load_bytearray8
 
     def _refuse(self):
         raise UnsafePickleError("object construction opcodes (INST/OBJ/NEWOBJ) are not allowed")
@@ -241,16 +275,22 @@ class RestrictedUnpickler(pickle._Unpickler):
         dispatch[_op[0]] = _refuse
 
 
-def _check_depth(v, depth=0):
-    """Depth check of a tree (no shared containers): one pass, nothing cached."""
+def _tree_needs_finish(v, depth=0):
+    """Depth check of a tree (no shared containers), in one pass; True if it holds a dtype or an unbuilt array that
+    `_finish` must replace."""
     if depth > MAX_DEPTH:
         raise UnsafePickleError(f"nested deeper than {MAX_DEPTH} levels")
+    needs = False
     for x in (v.values() if isinstance(v, dict) else v):
-        if type(x) in _CONTAINERS:
-            _check_depth(x, depth + 1)
+        t = type(x)
+        if t in _CONTAINERS:
+            needs = _tree_needs_finish(x, depth + 1) or needs
+        elif t is _DtypeSpec or t is _ArrayBuilder:
+            needs = True
+    return needs
 
 
-def _finish(obj, max_expanded_bytes):
+def _finish(obj, max_expanded_bytes, max_values):
     """Replace array builders left in memo references by their arrays and enforce the budgets.
 
     Each distinct object is walked once; its expanded size (values and bytes, counting every reference to shared
@@ -301,8 +341,8 @@ def _finish(obj, max_expanded_bytes):
             height = max(height, h + 1)
             if y is not x:
                 replaced[i] = y
-        if values > MAX_VALUES:
-            raise UnsafePickleError(f"more than {MAX_VALUES} values (shared entries counted each time they are used)")
+        if values > max_values:
+            raise UnsafePickleError(f"more than {max_values} values (shared entries counted each time they are used)")
         if nbytes > max_expanded_bytes:
             raise UnsafePickleError("the data expands past its size budget (shared entries counted each time)")
         if replaced:
@@ -331,19 +371,20 @@ def safe_loads(data, what="data", max_bytes=DEFAULT_MAX_BYTES):
     try:
         unpickler = RestrictedUnpickler(io.BytesIO(data))
         obj = unpickler.load()
-        if unpickler.shared_containers:
-            return _finish(obj, 2 * len(data) + (16 << 20))
-        if type(obj) in _CONTAINERS:
-            _check_depth(obj)
+        if unpickler.shared_containers or type(obj) in (_DtypeSpec, _ArrayBuilder) or \
+                (type(obj) in _CONTAINERS and _tree_needs_finish(obj)):
+            return _finish(obj, 2 * len(data) + (16 << 20), len(data) + EXTRA_VALUES)
         return obj
     except UnsafePickleError as e:
-        raise UnsafePickleError(f"{what}: refused to load ({e}); the file may be malicious or not from DeepFaceLab")
+        raise UnsafePickleError(f"{what}: refused to load ({_short(e)}); the file may be malicious or not from "
+                                f"DeepFaceLab")
     except Exception as e:  # any parse failure of untrusted bytes is a corrupt file, not a crash
         raise UnsafePickleError(f"{what}: corrupt or truncated data ({type(e).__name__}: {_short(e)})")
 
 
 def _short(e):
-    text = str(e)
+    """The message of `e` on one printable line (names and values in it come from the data)."""
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(e))
     return text if len(text) <= 200 else text[:200] + "..."
 
 

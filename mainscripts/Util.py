@@ -11,7 +11,7 @@ import numpy as np
 
 from core import interact
 from core.cv2ex import cv2_imwrite, normalize_channels
-from core.dflimg import DFLJPG, FaceMeta, NotDFLImageError, iter_dfl_images, metafile
+from core.dflimg import DFLJPG, FaceMeta, iter_dfl_images, metafile
 from core.errors import UserError
 from core.pathex import child_path, get_image_paths, require_dir
 from core.progress import Summary, progress

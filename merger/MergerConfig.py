@@ -257,8 +257,9 @@ def load_settings(path):
             doc = json.loads(f.read().decode("utf-8"))
     except FileNotFoundError:
         raise UserError(f"settings file {path} does not exist") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise UserError(f"settings file {path} is not valid JSON ({e}); fix it or write it with --save-settings")
+    except (ValueError, RecursionError) as e:   # bad UTF-8, bad JSON, nesting too deep
+        raise UserError(f"settings file {path} is not valid JSON ({type(e).__name__}: {str(e)[:200]}); fix it or "
+                        f"write it with --save-settings") from None
     if not isinstance(doc, dict) or doc.get("format") != SETTINGS_FORMAT:
         raise UserError(f"settings file {path} is not a merger settings file (needs \"format\": \"{SETTINGS_FORMAT}\")")
     if doc.get("version") != SETTINGS_VERSION:
@@ -272,6 +273,6 @@ def load_settings(path):
             raise UserError(f"settings file {path}: unknown setting '{name}' (known: {', '.join(BY_NAME)})")
         try:
             _check(BY_NAME[name], value)
-        except ValueError as e:
+        except (ValueError, TypeError, OverflowError) as e:
             raise UserError(f"settings file {path}: {e}") from None
     return settings

@@ -31,7 +31,7 @@ def load_session(path, frame_names, model_iter, face_type, default_mode, output_
         return None
     try:
         doc = json.loads(p.read_bytes().decode("utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+    except (OSError, ValueError, RecursionError) as e:   # ValueError: bad UTF-8 or JSON; RecursionError: nesting
         raise UserError(f"merger session {p} is unreadable ({e}); delete it to start a new session") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT or doc.get("version") != VERSION:
         raise UserError(f"merger session {p} is not a version {VERSION} session file; delete it to start anew")
@@ -45,10 +45,10 @@ def load_session(path, frame_names, model_iter, face_type, default_mode, output_
             cfgs.append(None)
         else:
             # Unknown settings (from a newer version) are dropped; missing ones take their defaults.
-            known = {k: v for k, v in raw.items() if k in BY_NAME}
             try:
+                known = {k: v for k, v in raw.items() if k in BY_NAME}
                 cfgs.append(MergerConfigMasked(face_type, default_mode, **known))
-            except ValueError as e:
+            except (ValueError, TypeError, AttributeError, OverflowError) as e:
                 raise UserError(f"merger session {p}: frame {f.get('name')}: {e}; delete the session") from None
         done.append(bool(f.get("done")))
     note = None

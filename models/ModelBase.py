@@ -484,7 +484,8 @@ class ModelBase(abc.ABC):
         interact.log_info("Creating backup...")
         self.save()
         files = [self.get_strpath_storage_for_file(f) for _, f, _ in self.model_filename_list]
-        files += [self.get_strpath_storage_for_file("summary.txt"), str(self.model_data_path)]
+        files += [self.get_strpath_storage_for_file("summary.txt"), str(self.model_data_path),
+                  str(model_files.saveset_path(self.model_dir, self.file_prefix))]
         images = []
         for name, bgr in self.get_previews():
             ok, buf = cv2.imencode(".jpg", np.clip(bgr * 255, 0, 255).astype(np.uint8))

@@ -78,9 +78,10 @@ HOSTILE_PICKLES = {
     "reduce_on_a_string": (_op_pickle(b"\x8c\x03abc)R"), "calling a str"),
     "persistent_id": (_op_pickle(b"\x8c\x01x\x94Q"), "persistent references"),
     "memo_bomb_deep": (None, "nested deeper than 64"),
-    "memo_bomb_wide": (None, "expands past its size budget"),
+    "memo_bomb_wide": (None, "shared entries counted each time"),
     "self_cycle": (None, "a cycle"),
     "nesting_100k_tuples": (_op_pickle(b")" + b"\x85" * 100000), "nested deeper than 64"),
+    "bytearray8_claims_2gb": (_op_pickle(b"\x96" + struct.pack("<Q", 1 << 31) + b"xx"), "bytearray claims"),
     "truncated": (pickle.dumps({"a": list(range(100))})[:-20], "corrupt or truncated"),
     "ext_opcode": (_op_pickle(b"\x82\x01"), "corrupt or truncated"),
 }
@@ -143,6 +144,8 @@ def test_simple_dtypes_of_either_byte_order_still_load():
     for a in (np.arange(3, dtype=">f8"), np.arange(3, dtype="<u2"), np.array([True]), np.arange(2, dtype="f2")):
         b = safe_loads(pickle.dumps(a, protocol=4))
         assert b.dtype == a.dtype and np.array_equal(a, b)
+    assert safe_loads(pickle.dumps({"t": (np.dtype(">i2"), [np.dtype("f4")])})) == \
+        {"t": (np.dtype(">i2"), [np.dtype("f4")])}
 
 
 # ---------------------------------------------------------------------------------------- values in real files
@@ -318,6 +321,16 @@ def test_output_folder_errors_are_one_line(tmp_path, monkeypatch, fault, expecte
         assert list(target.parent.iterdir()) == []
 
 
+def test_command_output_folder_is_checked_before_work_starts(tmp_path, monkeypatch):
+    from core import pathex
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(UserError, match=r"^--output-dir .*file/merged: .*is in the way"):
+        pathex.ensure_output_dir(tmp_path / "file" / "merged", "--output-dir")
+    monkeypatch.setattr(pathex.tempfile, "mkstemp", _raise(OSError(errno.EROFS, "Read-only file system")))
+    with pytest.raises(UserError, match=r"^--output-dir .*merged: folder .* is read-only or not writable"):
+        pathex.ensure_output_dir(tmp_path / "merged", "--output-dir")
+
+
 def _raise(exc):
     def f(*a, **k):
         raise exc
@@ -424,3 +437,49 @@ def test_recover_original_filename_leaves_no_temp_files_and_overwrites_nothing(m
     assert stranger.read_bytes() == b"not a face, not ours"
     assert not (tmp_path / "escape_0.jpg").exists() and "escape_0.jpg" in names
     assert len(names) == 4
+
+
+def test_merge_reports_truncated_frames_and_merges_the_others(tmp_path, compat_dir, monkeypatch, capsys):
+    import main
+    import models
+    from merger_data import N_FRAMES, make_workspace
+    from test_merger_run import FakeModel
+    monkeypatch.setattr(models, "import_model", lambda name: FakeModel)
+    make_workspace(tmp_path, compat_dir)
+    (tmp_path / "model").mkdir()
+    dst = tmp_path / "data_dst"
+    frames = {p.name: p.read_bytes() for p in dst.glob("*.png")}
+    for name in ("00003.png", "00009.png"):   # one frame with a face, one without
+        (dst / name).write_bytes(frames[name][:len(frames[name]) // 3])
+    args = ["merge", "--input-dir", str(dst), "--output-mask-dir", str(dst / "merged_mask"), "--model-dir",
+            str(tmp_path / "model"), "--model", "Quick96", "--non-interactive", "--interactive", "n",
+            "--workers", "2"]
+    capsys.readouterr()
+    assert main.main(args[:3] + ["--output-dir", str(dst)] + args[3:]) == 2   # the frames folder: refused
+    assert "--output-dir" in capsys.readouterr().err
+    assert sorted(p.name for p in dst.glob("*.png")) == sorted(frames)
+    assert main.main(args[:3] + ["--output-dir", str(dst / "merged")] + args[3:]) == 1
+    captured = capsys.readouterr()
+    failed = [line for line in captured.err.splitlines() if "Failed: " in line]
+    assert len(failed) == 2 and all("not a readable image" in line for line in failed), captured.err
+    assert {"00003.png", "00009.png"} == {line.split(os.sep)[-1].split(":")[0] for line in failed}
+    merged = sorted(p.name for p in (dst / "merged").glob("*.png"))
+    assert merged == sorted(set(frames) - {"00003.png", "00009.png"}) and len(merged) == N_FRAMES - 2
+    assert "Traceback" not in captured.err + captured.out
+
+
+def test_merger_settings_and_session_files_with_hostile_json_are_one_line(tmp_path):
+    from merger import session
+    from merger.MergerConfig import load_settings
+    p = tmp_path / "settings.json"
+    p.write_text("[" * 100000 + "]" * 100000)
+    with pytest.raises(UserError, match="settings.json is not valid JSON \\(RecursionError"):
+        load_settings(p)
+    s = tmp_path / "session.json"
+    s.write_text('{"format": "%s", "version": %d, "frames": [{"name": "a.png", "cfg": [1, 2]}]}'
+                 % (session.FORMAT, session.VERSION))
+    with pytest.raises(UserError, match="session.json: frame a.png"):
+        session.load_session(s, ["a.png"], 1, "whole_face", "overlay", lambda i: False)
+    s.write_text("[" * 100000)
+    with pytest.raises(UserError, match="session.json is unreadable"):
+        session.load_session(s, ["a.png"], 1, "whole_face", "overlay", lambda i: False)

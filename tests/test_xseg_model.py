@@ -60,7 +60,8 @@ def test_files_options_restart(Tiny, folders, tmp_path, capsys):
     m.save()
     m.finalize()
     assert sorted(p.name for p in model_dir.iterdir()) == [
-        "XSeg_64.npy", "XSeg_64_opt.npy", "XSeg_data.dat", "XSeg_default_options.dat", "XSeg_summary.txt"]
+        "XSeg_64.npy", "XSeg_64_opt.npy", "XSeg_data.dat", "XSeg_default_options.dat", "XSeg_saveset.json",
+        "XSeg_summary.txt"]
     saved = weights.read_weight_file(model_dir / "XSeg_64.npy")
 
     again = Tiny(model_dir, training_data_src_path=src, training_data_dst_path=dst, cpu_only=True, debug=True)
