@@ -66,6 +66,14 @@ def turn_to_upright(keypoints):
     return 90 if dx > 0 else 270
 
 
+def upright_and_turn(dets, keypoints, widen=1.0):
+    """For detectors that see faces at any angle: (the upright faces' boxes, post-processed by `finalize`, and the
+    clockwise quarter turn that would make the most of all the faces found upright; 0 when none is found)."""
+    turns = [turn_to_upright(kp) for kp in keypoints]
+    best = max((0, 90, 270, 180), key=turns.count) if turns else 0
+    return finalize([d for d, kp in zip(dets, keypoints) if is_upright(kp)], widen=widen), best
+
+
 def finalize(boxes, scale=1.0, widen=1.0, chin=CHIN_EXTENSION):
     """The original's post-processing: scale to the frame, extend the bottom by `chin` of the height, truncate to
     int, sort by area, largest first. `boxes`: iterable of (l, t, r, b). `widen` scales the width about the centre,

@@ -141,7 +141,4 @@ class CenterFaceDetector:
 
     def detect_and_turn(self, image_bgr):
         """(upright boxes, the clockwise quarter turn that would make the most of the faces found upright)."""
-        dets, kps = self.raw_detect(image_bgr)
-        turns = [boxes.turn_to_upright(kp) for kp in kps]
-        best = max((0, 90, 270, 180), key=turns.count) if turns else 0
-        return boxes.finalize([d for d, kp in zip(dets, kps) if boxes.is_upright(kp)], widen=WIDEN), best
+        return boxes.upright_and_turn(*self.raw_detect(image_bgr), widen=WIDEN)
