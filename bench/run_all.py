@@ -14,8 +14,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 # Pipeline order; each is bench/bench_<name>.py.
-STAGES = ["videoed", "detect", "extract", "sort", "faceset", "xseg_editor", "xseg", "samplelib", "leras", "train",
-          "merge", "smoothing", "export", "enhance", "learning"]
+STAGES = ["videoed", "detect", "crowd", "extract", "sort", "faceset", "xseg_editor", "xseg", "samplelib", "leras",
+          "train", "merge", "smoothing", "export", "enhance", "learning"]
 
 
 def machine():

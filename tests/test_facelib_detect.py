@@ -127,6 +127,8 @@ def test_is_upright_by_keypoints():
     assert boxes.is_upright(kp)
     tilted = (kp - 50) @ np.array([[np.cos(0.6), -np.sin(0.6)], [np.sin(0.6), np.cos(0.6)]]).T + 50   # ~34 deg
     assert boxes.is_upright(tilted)
+    assert boxes.is_upright((kp - 50) @ np.array([[np.cos(1.0), -np.sin(1.0)], [np.sin(1.0), np.cos(1.0)]]).T + 50)
+    assert not boxes.is_upright((kp - 50) @ np.array([[np.cos(1.1), -np.sin(1.1)], [np.sin(1.1), np.cos(1.1)]]).T + 50)
     assert not boxes.is_upright(kp[:, ::-1])              # lying on its side
     assert not boxes.is_upright(np.c_[kp[:, 0], 100 - kp[:, 1]])   # upside down
 
