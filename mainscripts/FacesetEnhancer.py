@@ -2,14 +2,14 @@
 written to `<dir>_enhanced` at JPEG q100 with its metadata unchanged, then optionally merged back.
 
 Networks: the original's FaceEnhancer (facelib.FaceEnhancer, when `_internal/FaceEnhancer.npy` is there) or the
-offline Real-ESRGAN weights run with ncnn (merger.enhancers), in tiles so that memory does not grow with the face.
-Without the FaceEnhancer the default is realesr-animevideov3: x4plus restores faces about as well (PSNR/SSIM after
-a x4 round trip, bench/bench_enhance.py) but takes ~20x longer, days for a large faceset on a CPU. Faces are
+offline Real-ESRGAN weights run with ncnn (merger.enhancers), in tiles scaled back one by one, so that memory does
+not grow with the face. Without the FaceEnhancer the default is realesr-animevideov3: x4plus takes ~20x longer
+(days for a large faceset on a CPU) and restores faces no better (PSNR/SSIM after a x4 down/up round trip on real
+faces, bench/bench_enhance.py). Faces are
 processed one at a time in this process (both networks use every CPU core themselves); the progress bar moves
 tile by tile, so its ETA holds even when one face takes minutes.
 """
 
-import cv2
 import numpy as np
 
 from core import interact
@@ -31,11 +31,7 @@ def make_enhancer(name, tile=0):
         return lambda img, on_tile=None: fe.enhance(img, preserve_size=True, on_batch=on_tile)
     from merger.enhancers import get_enhancer
     x4 = get_enhancer(name)
-
-    def enhance(img, on_tile=None):
-        h, w = img.shape[:2]
-        return cv2.resize(x4(img, tile=tile or None, on_tile=on_tile), (w, h), interpolation=cv2.INTER_LANCZOS4)
-    return enhance
+    return lambda img, on_tile=None: x4(img, tile=tile or None, on_tile=on_tile, keep_size=True)
 
 
 def enhance_face(path, out_path, enhance):

@@ -15,6 +15,7 @@ keeps one run near 1 GB; smaller tiles cost time (more margin, more runs).
 import importlib.util
 import os
 
+import cv2
 import numpy as np
 
 from core.errors import UserError
@@ -58,17 +59,22 @@ class NcnnEnhancer:
         self.net.load_model(weights)
         self.tile = tile
 
-    def __call__(self, img_bgr, tile=None, on_tile=None):
+    def __call__(self, img_bgr, tile=None, on_tile=None, keep_size=False):
         """img_bgr float32 (H, W, 3) 0..1 -> float32 (4H, 4W, 3) 0..1, run in tiles of at most `tile` px (None: the
-        network's default); `on_tile(done, total)` is called after each."""
+        network's default); `on_tile(done, total)` is called after each. keep_size: each tile's x4 result is scaled
+        back (Lanczos) before it is placed, giving (H, W, 3) without the whole x4 image in memory; the tile margin
+        covers Lanczos' reach, so this matches scaling the whole x4 image back (to ~1e-3 at tile borders)."""
         tile = tile or self.tile
         h, w = img_bgr.shape[:2]
-        m, s = TILE_MARGIN, self.scale
+        m, s = TILE_MARGIN, 1 if keep_size else self.scale
         starts = [(y, x) for y in range(0, h, tile) for x in range(0, w, tile)]
         out = np.empty((h * s, w * s, 3), np.float32)
         for k, (y, x) in enumerate(starts):
             y0, x0 = max(y - m, 0), max(x - m, 0)
-            part = self._run(img_bgr[y0:min(y + tile + m, h), x0:min(x + tile + m, w)])
+            y1, x1 = min(y + tile + m, h), min(x + tile + m, w)
+            part = self._run(img_bgr[y0:y1, x0:x1])
+            if keep_size:
+                part = cv2.resize(part, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LANCZOS4)
             th, tw = min(tile, h - y), min(tile, w - x)
             oy, ox = (y - y0) * s, (x - x0) * s
             out[y * s:(y + th) * s, x * s:(x + tw) * s] = part[oy:oy + th * s, ox:ox + tw * s]

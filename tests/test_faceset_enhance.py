@@ -35,11 +35,11 @@ def aligned(tmp_path, compat_dir):
 
 
 class Calls(list):
-    """The (input, output) shapes of each network call; `tiles`: the tile size each call was given."""
+    """The (input, output) shapes of each network call; `kw`: the keywords each call was given."""
 
     def __init__(self):
         super().__init__()
-        self.tiles = []
+        self.kw = []
 
 
 @pytest.fixture
@@ -55,7 +55,7 @@ def x4_calls(monkeypatch):
         def run(img, **kw):
             out = net(img, **kw)
             calls.append((img.shape, out.shape))
-            calls.tiles.append(kw.get("tile"))
+            calls.kw.append(kw)
             return out
         return run
     monkeypatch.setattr(enhancers, "get_enhancer", spy)
@@ -71,7 +71,9 @@ def test_enhance_quadruples_restores_size_and_keeps_metadata(aligned, x4_calls):
     before = {n: DFLJPG.load(aligned / n) for n in FACES}
     assert _run("--input-dir", str(aligned), "--enhancer", "realesr-animevideov3", "--merge", "n") == 0
     out_dir = aligned.parent / "aligned_enhanced"
-    assert x4_calls == [((128, 128, 3), (512, 512, 3))] * len(FACES)
+    # x4 and back to the face's size, tile by tile inside the network call
+    assert x4_calls == [((128, 128, 3), (128, 128, 3))] * len(FACES)
+    assert all(kw["keep_size"] for kw in x4_calls.kw)
     for n in FACES:
         new = DFLJPG.load(out_dir / n)
         assert new.get_img().shape == (128, 128, 3)
@@ -114,7 +116,7 @@ def test_plain_jpgs_are_skipped_and_an_empty_folder_is_an_error(aligned, x4_call
 def test_tile_size_flag_and_progress_bar(aligned, x4_calls, capsys):
     assert _run("--input-dir", str(aligned), "--enhancer", "realesr-animevideov3", "--merge", "n",
                 "--tile-size", "48") == 0
-    assert x4_calls.tiles == [48, 48]
+    assert [kw["tile"] for kw in x4_calls.kw] == [48, 48]
     out = capsys.readouterr().out
     assert "in tiles of 48 px" in out and "2.0/2 faces [" in out     # counted in fractions of a face, with ETA
     assert _run("--input-dir", str(aligned), "--tile-size", "4096") == 2
@@ -133,6 +135,9 @@ def test_tiles_give_the_picture_of_the_whole_face(compat_dir):
     assert tiled.shape == whole.shape == (600, 600, 3)
     diff = np.abs(tiled - whole)
     assert diff.mean() < 0.003 and np.percentile(diff, 99) < 0.03, (diff.mean(), np.percentile(diff, 99))
+    # Scaled back tile by tile = the whole x4 image scaled back, up to the network's own differences at tile borders.
+    back = net(img, tile=64, keep_size=True)
+    np.testing.assert_allclose(back, cv2.resize(tiled, (150, 150), interpolation=cv2.INTER_LANCZOS4), atol=2e-3)
 
 
 def test_peak_memory_on_a_1024_px_face_stays_under_2_gb(tmp_path, compat_dir):
