@@ -15,7 +15,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 # Pipeline order; each is bench/bench_<name>.py.
 STAGES = ["videoed", "detect", "extract", "sort", "faceset", "xseg_editor", "xseg", "samplelib", "leras", "train",
-          "merge", "smoothing", "export"]
+          "roofline", "merge", "smoothing", "export"]
 
 
 def machine():

@@ -128,7 +128,7 @@ class ModelBase(abc.ABC):
     def __init__(self, model_dir, is_training=True, training_data_src_path=None, training_data_dst_path=None,
                  pretraining_data_path=None, pretrained_model_path=None, force_model_name=None,
                  force_gpu_idxs=None, cpu_only=False, silent_start=False, option_values=None, debug=False,
-                 override_wait_seconds=2.0, mixed_precision=False):
+                 override_wait_seconds=2.0, mixed_precision=False, cluster=None):
         self.model_class_name = self.NAME or type(self).__module__.split(".")[-2][len("Model_"):]
         self.model_dir = Path(model_dir)
         if not self.model_dir.is_dir():
@@ -182,7 +182,7 @@ class ModelBase(abc.ABC):
         self.device_config = self._choose_devices(cpu_only, force_gpu_idxs, silent_start)
         self.choosed_gpu_indexes = [d.index for d in self.device_config.devices] or None
         from core.leras import device
-        self.leras = device.initialize(self.device_config, mixed_precision=mixed_precision)
+        self.leras = device.initialize(self.device_config, mixed_precision=mixed_precision, cluster=cluster)
 
         # 4-6. options
         self.default_options_path = model_files.default_options_path(self.model_dir, self.model_class_name)
@@ -196,7 +196,7 @@ class ModelBase(abc.ABC):
         if unused:
             raise UserError(f"{', '.join('--' + k.replace('_', '-') for k in unused)}: not used by this "
                             f"{self.model_class_name} model with its other settings; leave the flag out")
-        if self.first_run and is_training:
+        if self.first_run and is_training and self.leras.is_chief:
             model_files.write_options(self.default_options_path, self.options)
 
         self.autobackup_hour = int(self.options.get("autobackup_hour", 0))
@@ -209,19 +209,37 @@ class ModelBase(abc.ABC):
 
         # 7. networks, weights, generators
         self.on_initialize()
+        if self.leras.cluster is not None:
+            self._start_from_chief()
 
         # 8. folders
         self.preview_history_path = self.model_dir / f"{self.file_prefix}history"
         self.autobackups_path = self.model_dir / f"{self.file_prefix}autobackups"
         if is_training:
-            if self.write_preview_history:
+            if self.write_preview_history and self.leras.is_chief:
                 self.preview_history_path.mkdir(exist_ok=True)
             if self.generator_list and self.sample_for_preview is None:
                 self.sample_for_preview = self.generate_next_samples()
             # 9. summary
             text = self.summary_text()
             interact.log_info(text)
-            model_files.write_summary(self.get_strpath_storage_for_file("summary.txt"), text)
+            if self.leras.is_chief:
+                model_files.write_summary(self.get_strpath_storage_for_file("summary.txt"), text)
+
+    def _start_from_chief(self):
+        """Several machines: every worker continues from the chief's weights, optimizer state and iteration."""
+        import tensorflow as tf
+
+        from core.leras import training
+        variables = [v for saveable, _, _ in self.model_filename_list for v in saveable.get_weights()]
+        with self.leras.strategy.scope():
+            iter_var = tf.Variable(self.iter, dtype=tf.int64, trainable=False)
+        try:
+            training.broadcast_from_chief(self.leras.strategy, variables + [iter_var])
+        except ValueError as e:
+            raise UserError(f"worker {self.leras.cluster.index}: {e}; start every worker with the same model "
+                            f"options (copy the chief's model folder to each machine)")
+        self.set_iter(int(iter_var.numpy()))
 
     def _choose_devices(self, cpu_only, force_gpu_idxs, silent_start):
         from core.leras import device
@@ -361,6 +379,9 @@ class ModelBase(abc.ABC):
         saveable.load_weights(str(path))
 
     def save(self):
+        """Write every part, the summary and data.dat (only the chief writes when several machines train)."""
+        if not self.leras.is_chief:
+            return
         for saveable, filename, _ in self.model_filename_list:
             saveable.save_weights(self.get_strpath_storage_for_file(filename))
         model_files.write_summary(self.get_strpath_storage_for_file("summary.txt"), self.summary_text())
@@ -370,6 +391,8 @@ class ModelBase(abc.ABC):
     def create_backup(self):
         """Save, then rotate `_autobackups/01..24` (newest = 01) with the model files and preview images."""
         import cv2
+        if not self.leras.is_chief:
+            return None
         interact.log_info("Creating backup...")
         self.save()
         files = [self.get_strpath_storage_for_file(f) for _, f, _ in self.model_filename_list]
@@ -384,6 +407,11 @@ class ModelBase(abc.ABC):
     # ---- training ------------------------------------------------------------------------------------------
     def set_training_data_generators(self, generator_list):
         self.generator_list = list(generator_list)
+
+    @property
+    def generator_batch_size(self):
+        """Samples this process generates per step: the batch, or this worker's share when several machines train."""
+        return self.leras.local_batch(self.batch_size)
 
     def generate_next_samples(self):
         self.last_sample = [next(g) for g in self.generator_list]
@@ -409,7 +437,7 @@ class ModelBase(abc.ABC):
         iter_time = time.time() - t0
         self.loss_names = [name for name, _ in losses]
         self.loss_history.append([float(v) for _, v in losses])
-        if self.write_preview_history and self.iter % self.preview_history_period() == 0:
+        if self.write_preview_history and self.leras.is_chief and self.iter % self.preview_history_period() == 0:
             self.write_history_previews()
         self.iter += 1
         return self.iter, iter_time
