@@ -16,6 +16,7 @@ A model with `FORCE_MODEL_CLASS_NAME` (XSeg) has no user-chosen name: one model 
 import abc
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -114,6 +115,31 @@ def choose_model_name(model_dir, cls, force_name=None, silent_start=False):
             return name
 
 
+class SamplePrefetch:
+    """The next batch of `generators`, fetched by a background thread (TensorFlow steps release the GIL)."""
+
+    def __init__(self, generators):
+        self.generators = generators
+        self.batch, self.error = None, None
+        self.thread = threading.Thread(target=self._fetch, name="sample prefetch", daemon=True)
+        self.thread.start()
+
+    def _fetch(self):
+        try:
+            self.batch = [next(g) for g in self.generators]
+        except BaseException as e:  # noqa: BLE001 - raised where the batch is taken
+            self.error = e
+
+    def get(self, generators):
+        """The batch, or None when `generators` are no longer the ones it was fetched from."""
+        self.thread.join()
+        if len(generators) != len(self.generators) or any(a is not b for a, b in zip(generators, self.generators)):
+            return None
+        if self.error is not None:
+            raise self.error
+        return self.batch
+
+
 class ModelBase(abc.ABC):
     #: declared options of the model (set from the model folder's options.py)
     OPTIONS = ()
@@ -205,6 +231,7 @@ class ModelBase(abc.ABC):
         self.model_filename_list = []
         self.generator_list = []
         self.last_sample = None
+        self._prefetch = None
         self.loss_names = None   # set by the first training step, e.g. ['src_loss', 'dst_loss']
 
         # 7. networks, weights, generators
@@ -414,7 +441,12 @@ class ModelBase(abc.ABC):
         return self.leras.local_batch(self.batch_size)
 
     def generate_next_samples(self):
-        self.last_sample = [next(g) for g in self.generator_list]
+        """The next batch of every generator. The batch after it is fetched at once in the background (from the
+        generators' worker processes, or built here with --debug) while this one trains, so steps don't wait."""
+        gens = list(self.generator_list)
+        ready = self._prefetch.get(gens) if self._prefetch is not None else None
+        self.last_sample = ready if ready is not None else [next(g) for g in gens]
+        self._prefetch = SamplePrefetch(gens)
         return self.last_sample
 
     def get_iter(self):

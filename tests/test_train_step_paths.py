@@ -113,3 +113,32 @@ def test_bfloat16_training_learns():
     _, history = _tiny_training(compute_dtype=tf.bfloat16, steps=40, opt_cls=optimizers.RMSprop)
     assert np.isfinite(history).all()
     assert np.mean(history[-5:]) < 0.7 * np.mean(history[:3]), history
+
+
+def test_next_samples_are_fetched_while_the_step_runs():
+    import threading
+    import types
+
+    from models.ModelBase import ModelBase
+    asked = {n: threading.Event() for n in ("src", "dst", "new", "other")}
+
+    def gen(name, fail_at=None):
+        i = 0
+        while True:
+            if i == 1:
+                asked[name].set()
+            if i == fail_at:
+                raise RuntimeError(f"{name} broke")
+            yield f"{name}{i}"
+            i += 1
+
+    m = types.SimpleNamespace(generator_list=[gen("src"), gen("dst")], _prefetch=None, last_sample=None)
+    assert ModelBase.generate_next_samples(m) == ["src0", "dst0"]
+    # Batch 1 is fetched in the background, before anyone asks for it (i.e. while the step trains).
+    assert asked["src"].wait(10) and asked["dst"].wait(10)
+    assert ModelBase.generate_next_samples(m) == ["src1", "dst1"]
+    assert m.last_sample == ["src1", "dst1"]
+    m.generator_list = [gen("new"), gen("other", fail_at=1)]        # replaced generators: nothing stale
+    assert ModelBase.generate_next_samples(m) == ["new0", "other0"]
+    with pytest.raises(RuntimeError, match="other broke"):          # a generator's error reaches the trainer
+        ModelBase.generate_next_samples(m)
