@@ -139,3 +139,13 @@ def test_two_workers_step_like_one_process_chief_saves_and_model_resumes(tmp_pat
                         opts, "", "1"], capture_output=True, text=True, env=env, timeout=600, cwd=str(repo_root))
     assert r.returncode == 0 and "DONE 32 33 1" in r.stdout, r.stderr[-3000:]
     assert all(np.array_equal(a, b) for a, b in zip(w0, _weights(tmp_path / "res_start.npz")))
+
+
+def test_train_flags_give_one_line_errors(tmp_path, repo_root):
+    base = [sys.executable, "main.py", "train", "--model", "SAEHD", "--model-dir", str(tmp_path),
+            "--training-data-src-dir", str(tmp_path), "--training-data-dst-dir", str(tmp_path)]
+    for extra, message in ((["--workers", "127.0.0.1:1,127.0.0.1:2"], "go together"),
+                           (["--workers", "127.0.0.1:1", "--worker-index", "0"], "at least two")):
+        r = subprocess.run(base + extra, capture_output=True, text=True, cwd=str(repo_root), timeout=300,
+                           env=dict(os.environ, PYTHONPATH=str(repo_root)))
+        assert r.returncode != 0 and message in r.stdout + r.stderr and "Traceback" not in r.stderr
