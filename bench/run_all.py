@@ -15,7 +15,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 # Pipeline order; each is bench/bench_<name>.py.
 STAGES = ["videoed", "detect", "crowd", "extract", "sort", "faceset", "xseg_editor", "xseg", "samplelib", "leras",
-          "train", "merge", "smoothing", "export", "enhance", "learning"]
+          "train", "roofline", "merge", "smoothing", "export", "enhance", "learning"]
 
 
 def machine():

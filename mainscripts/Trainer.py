@@ -181,7 +181,7 @@ def run_headless(model, to_ui, from_ui):
                 msg = to_ui.get(timeout=0.2)
             except queue.Empty:
                 continue
-            if msg["op"] == "show":
+            if msg["op"] == "show" and model.leras.is_chief:
                 write_headless_outputs(model, msg)
             elif msg["op"] == "closed":
                 break
@@ -195,7 +195,7 @@ def run_headless(model, to_ui, from_ui):
 def main(model_class_name, model_dir, training_data_src_dir, training_data_dst_dir, pretraining_data_dir=None,
          pretrained_model_dir=None, no_preview=False, force_model_name=None, force_gpu_idxs=None, cpu_only=False,
          silent_start=False, option_values=None, debug=False, save_interval_min=SAVE_INTERVAL_MIN,
-         mixed_precision=False, time_limit_min=0.0):
+         mixed_precision=False, time_limit_min=0.0, cluster=None):
     import models
     from core.pathex import require_dir
     require_dir(training_data_src_dir, "training data src folder")
@@ -211,7 +211,7 @@ def main(model_class_name, model_dir, training_data_src_dir, training_data_dst_d
                       pretrained_model_path=pretrained_model_dir,
                       force_model_name=force_model_name, force_gpu_idxs=force_gpu_idxs, cpu_only=cpu_only,
                       silent_start=silent_start, option_values=option_values, debug=debug,
-                      mixed_precision=mixed_precision)
+                      mixed_precision=mixed_precision, cluster=cluster)
     start_iter = model.get_iter()
     to_ui, from_ui = queue.Queue(), queue.Queue()
     loop = TrainingLoop(model, to_ui, from_ui, save_interval_min, stop_at_goal=no_preview,

@@ -72,12 +72,20 @@ def _train(args):
             gpu_idxs = [int(x) for x in args.force_gpu_idxs.split(",") if x.strip()]
         except ValueError:
             raise UserError(f"--force-gpu-idxs {args.force_gpu_idxs}: expected comma-separated GPU indexes like 0,1")
+    cluster = None
+    if args.workers or args.worker_index is not None:
+        from core.errors import UserError
+        from core.leras.device import Cluster
+        if not (args.workers and args.worker_index is not None):
+            raise UserError("--workers and --worker-index go together: the list of every machine's host:port "
+                            "(the chief first) and this machine's place in it")
+        cluster = Cluster.parse(args.workers, args.worker_index)
     return Trainer.main(args.model, args.model_dir, args.training_data_src_dir, args.training_data_dst_dir,
                         pretraining_data_dir=args.pretraining_data_dir, pretrained_model_dir=args.pretrained_model_dir,
                         no_preview=args.no_preview, force_model_name=args.force_model_name,
                         force_gpu_idxs=gpu_idxs, cpu_only=args.cpu_only, silent_start=args.silent_start,
                         option_values=values, debug=args.debug, mixed_precision=args.mixed_precision,
-                        time_limit_min=args.time_limit)
+                        time_limit_min=args.time_limit, cluster=cluster)
 
 
 def register(subparsers, common):
@@ -103,6 +111,11 @@ def register(subparsers, common):
                         "files stay float32")
     p.add_argument("--time-limit", type=_minutes, default=0.0, metavar="MINUTES",
                    help="save and stop after training this many minutes (0 = no limit)")
+    p.add_argument("--workers", metavar="HOST:PORT,HOST:PORT",
+                   help="train one model on several machines: every machine's address and a free port, the chief "
+                        "(which saves) first; run the same command on each with its --worker-index (or set "
+                        "TF_CONFIG instead)")
+    p.add_argument("--worker-index", type=int, metavar="N", help="this machine's place in --workers (0 = chief)")
     p.add_argument("--silent-start", action="store_true",
                    help="no prompts: best device, latest model, saved options (flags still apply)")
     g = p.add_argument_group("model options (asked when not given; see the prompts' ? help)")

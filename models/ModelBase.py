@@ -16,6 +16,7 @@ A model with `FORCE_MODEL_CLASS_NAME` (XSeg) has no user-chosen name: one model 
 import abc
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -119,6 +120,31 @@ class _Conflict(ValueError):
     """An answer that conflicts with a flag given for an option depending on it."""
 
 
+class SamplePrefetch:
+    """The next batch of `generators`, fetched by a background thread (TensorFlow steps release the GIL)."""
+
+    def __init__(self, generators):
+        self.generators = generators
+        self.batch, self.error = None, None
+        self.thread = threading.Thread(target=self._fetch, name="sample prefetch", daemon=True)
+        self.thread.start()
+
+    def _fetch(self):
+        try:
+            self.batch = [next(g) for g in self.generators]
+        except BaseException as e:  # noqa: BLE001 - raised where the batch is taken
+            self.error = e
+
+    def get(self, generators):
+        """The batch, or None when `generators` are no longer the ones it was fetched from."""
+        self.thread.join()
+        if len(generators) != len(self.generators) or any(a is not b for a, b in zip(generators, self.generators)):
+            return None
+        if self.error is not None:
+            raise self.error
+        return self.batch
+
+
 class ModelBase(abc.ABC):
     #: declared options of the model (set from the model folder's options.py)
     OPTIONS = ()
@@ -133,7 +159,7 @@ class ModelBase(abc.ABC):
     def __init__(self, model_dir, is_training=True, training_data_src_path=None, training_data_dst_path=None,
                  pretraining_data_path=None, pretrained_model_path=None, force_model_name=None,
                  force_gpu_idxs=None, cpu_only=False, silent_start=False, option_values=None, debug=False,
-                 override_wait_seconds=2.0, mixed_precision=False):
+                 override_wait_seconds=2.0, mixed_precision=False, cluster=None):
         self.model_class_name = self.NAME or type(self).__module__.split(".")[-2][len("Model_"):]
         self.model_dir = Path(model_dir)
         if not self.model_dir.is_dir():
@@ -190,7 +216,7 @@ class ModelBase(abc.ABC):
         self.device_config = self._choose_devices(cpu_only, force_gpu_idxs, silent_start)
         self.choosed_gpu_indexes = [d.index for d in self.device_config.devices] or None
         from core.leras import device
-        self.leras = device.initialize(self.device_config, mixed_precision=mixed_precision)
+        self.leras = device.initialize(self.device_config, mixed_precision=mixed_precision, cluster=cluster)
 
         # 4-6. options
         self.default_options_path = model_files.default_options_path(self.model_dir, self.model_class_name)
@@ -205,7 +231,7 @@ class ModelBase(abc.ABC):
         if unused:
             raise UserError(f"{', '.join('--' + k.replace('_', '-') for k in unused)}: not used by this "
                             f"{self.model_class_name} model with its other settings; leave the flag out")
-        if self.first_run and is_training:
+        if self.first_run and is_training and self.leras.is_chief:
             model_files.write_options(self.default_options_path, self.options)
 
         self.autobackup_hour = int(self.options.get("autobackup_hour", 0))
@@ -214,16 +240,19 @@ class ModelBase(abc.ABC):
         self.model_filename_list = []
         self.generator_list = []
         self.last_sample = None
+        self._prefetch = None
         self.loss_names = None   # set by the first training step, e.g. ['src_loss', 'dst_loss']
 
         # 7. networks, weights, generators
         self.on_initialize()
+        if self.leras.cluster is not None:
+            self._start_from_chief()
 
         # 8. folders
         self.preview_history_path = self.model_dir / f"{self.file_prefix}history"
         self.autobackups_path = self.model_dir / f"{self.file_prefix}autobackups"
         if is_training:
-            if self.write_preview_history:
+            if self.write_preview_history and self.leras.is_chief:
                 self.preview_history_path.mkdir(exist_ok=True)
             if self.generator_list and self.choose_preview_history:
                 from mainscripts.PreviewChooser import choose_preview_sample
@@ -234,7 +263,23 @@ class ModelBase(abc.ABC):
             # 9. summary
             text = self.summary_text()
             interact.log_info(text)
-            model_files.write_summary(self.get_strpath_storage_for_file("summary.txt"), text)
+            if self.leras.is_chief:
+                model_files.write_summary(self.get_strpath_storage_for_file("summary.txt"), text)
+
+    def _start_from_chief(self):
+        """Several machines: every worker continues from the chief's weights, optimizer state and iteration."""
+        import tensorflow as tf
+
+        from core.leras import training
+        variables = [v for saveable, _, _ in self.model_filename_list for v in saveable.get_weights()]
+        with self.leras.strategy.scope():
+            iter_var = tf.Variable(self.iter, dtype=tf.int64, trainable=False)
+        try:
+            training.broadcast_from_chief(self.leras.strategy, variables + [iter_var])
+        except ValueError as e:
+            raise UserError(f"worker {self.leras.cluster.index}: {e}; start every worker with the same model "
+                            f"options (copy the chief's model folder to each machine)")
+        self.set_iter(int(iter_var.numpy()))
 
     def _choose_devices(self, cpu_only, force_gpu_idxs, silent_start):
         from core.leras import device
@@ -464,7 +509,9 @@ class ModelBase(abc.ABC):
 
     def save(self):
         """Save every part and data.dat as one set (see models.model_files): a kill or a full disk at any point
-        leaves the previous save or this one, never a mix."""
+        leaves the previous save or this one, never a mix. Only the chief writes when several machines train."""
+        if not self.leras.is_chief:
+            return
         from core.leras import weights
         saveset = model_files.SaveSet(self.model_dir, self.file_prefix, self.iter)
         try:
@@ -481,6 +528,8 @@ class ModelBase(abc.ABC):
     def create_backup(self):
         """Save, then rotate `_autobackups/01..24` (newest = 01) with the model files and preview images."""
         import cv2
+        if not self.leras.is_chief:
+            return None
         interact.log_info("Creating backup...")
         self.save()
         files = [self.get_strpath_storage_for_file(f) for _, f, _ in self.model_filename_list]
@@ -497,8 +546,18 @@ class ModelBase(abc.ABC):
     def set_training_data_generators(self, generator_list):
         self.generator_list = list(generator_list)
 
+    @property
+    def generator_batch_size(self):
+        """Samples this process generates per step: the batch, or this worker's share when several machines train."""
+        return self.leras.local_batch(self.batch_size)
+
     def generate_next_samples(self):
-        self.last_sample = [next(g) for g in self.generator_list]
+        """The next batch of every generator. The batch after it is fetched at once in the background (from the
+        generators' worker processes, or built here with --debug) while this one trains, so steps don't wait."""
+        gens = list(self.generator_list)
+        ready = self._prefetch.get(gens) if self._prefetch is not None else None
+        self.last_sample = ready if ready is not None else [next(g) for g in gens]
+        self._prefetch = SamplePrefetch(gens)
         return self.last_sample
 
     def get_iter(self):
@@ -521,7 +580,7 @@ class ModelBase(abc.ABC):
         iter_time = time.time() - t0
         self.loss_names = [name for name, _ in losses]
         self.loss_history.append([float(v) for _, v in losses])
-        if self.write_preview_history and self.iter % self.preview_history_period() == 0:
+        if self.write_preview_history and self.leras.is_chief and self.iter % self.preview_history_period() == 0:
             self.write_history_previews()
         self.iter += 1
         return self.iter, iter_time

@@ -283,7 +283,7 @@ from models import model_files
 from models.Model_SAEHD.Model import Model
 interact.set_non_interactive(True)
 
-def two_devices(config, mixed_precision=False, data_format=None):
+def two_devices(config, mixed_precision=False, data_format=None, cluster=None):
     strategy = tf.distribute.MirroredStrategy(["/CPU:0", "/CPU:1"])
     return device.LerasContext(config, "NHWC", tf.float32, strategy, "/CPU:0")
 

@@ -1,4 +1,4 @@
-"""Process-wide tensor layout of the layer library (no TensorFlow import here).
+"""Process-wide tensor layout and step compilation of the layer library (no TensorFlow import here).
 
 The original keeps `nn.data_format` global: NHWC on CPU, NCHW on GPU (10-20% faster there). Layers read it when
 they are called (i.e. when a `tf.function` is traced), so one process can trace NHWC and NCHW graphs over the same
@@ -6,7 +6,7 @@ weights: weights never depend on the layout.
 """
 import contextlib
 
-_state = {"data_format": "NHWC"}
+_state = {"data_format": "NHWC", "jit_compile": False}
 
 DATA_FORMATS = ("NHWC", "NCHW")
 
@@ -30,6 +30,17 @@ def use_data_format(fmt):
         yield
     finally:
         _state["data_format"] = old
+
+
+def jit_compile():
+    """Whether training steps are compiled whole with XLA. Off: on CPUs XLA's own convolutions (not oneDNN's)
+    made the Quick96 step 1.7x slower in float32 and 5x slower in bfloat16, and fusing the optimizer update
+    alone was slower too. bench/bench_roofline.py --xla measures it on other devices."""
+    return _state["jit_compile"]
+
+
+def set_jit_compile(on):
+    _state["jit_compile"] = bool(on)
 
 
 def ch_axis():

@@ -6,6 +6,11 @@ Listing GPUs needs TensorFlow, which must not be imported by the main process be
 `initialize(config)` then imports TensorFlow, hides unchosen GPUs, turns on memory growth and returns a
 `LerasContext` with the data format (NCHW on GPU, NHWC on CPU), the compute dtype and, for several devices, a
 `tf.distribute.MirroredStrategy`.
+
+Several machines train one model through `tf.distribute.MultiWorkerMirroredStrategy`, configured by a `Cluster`
+(the `train` flags --workers/--worker-index) or by the standard `TF_CONFIG` variable. Every worker runs the same
+command; each generates its share of the batch, gradients are averaged over all devices of all workers (as the
+original averages over GPUs), worker 0 (the chief) provides the starting weights and is the only one that saves.
 """
 import json
 import os
@@ -185,17 +190,79 @@ def ask_choose_device(*args, **kwargs):
 
 
 @dataclass
+class Cluster:
+    """The machines of a multi-worker training: `workers` as 'host:port', this process is `workers[index]`."""
+    workers: list
+    index: int
+
+    def __post_init__(self):
+        if len(self.workers) < 2:
+            raise UserError("--workers: give at least two host:port addresses (one per machine, the chief first)")
+        for w in self.workers:
+            host, _, port = w.rpartition(":")
+            if not host or not port.isdigit():
+                raise UserError(f"--workers: '{w}' is not host:port (e.g. 192.168.1.10:12345)")
+        if not 0 <= self.index < len(self.workers):
+            raise UserError(f"--worker-index {self.index}: expected 0..{len(self.workers) - 1} (0 is the chief)")
+
+    @property
+    def is_chief(self):
+        return self.index == 0
+
+    def tf_config(self):
+        return json.dumps({"cluster": {"worker": list(self.workers)}, "task": {"type": "worker", "index": self.index}})
+
+    @staticmethod
+    def parse(workers, index):
+        """From the `train` flags: comma-separated host:port list and this worker's index."""
+        return Cluster([w.strip() for w in workers.split(",") if w.strip()], int(index))
+
+    @staticmethod
+    def from_env():
+        """The cluster described by TF_CONFIG, or None when it is unset or names a single worker."""
+        text = os.environ.get("TF_CONFIG")
+        if not text:
+            return None
+        try:
+            conf = json.loads(text)
+            workers = list(conf["cluster"]["worker"])
+            task = conf["task"]
+            if task.get("type", "worker") != "worker":
+                raise ValueError("only 'worker' tasks train")
+            index = int(task["index"])
+        except (ValueError, KeyError, TypeError) as e:
+            raise UserError(f"TF_CONFIG is not a worker cluster description ({e}): expected "
+                            '{"cluster": {"worker": ["host:port", ...]}, "task": {"type": "worker", "index": N}}')
+        return Cluster(workers, index) if len(workers) > 1 else None
+
+
+@dataclass
 class LerasContext:
-    """What a model needs to know about where it runs. `strategy` is None on one device."""
+    """What a model needs to know about where it runs. `strategy` is None on one device of one machine."""
     device_config: DeviceConfig
     data_format: str
     compute_dtype: object      # tf.float32, tf.bfloat16 or tf.float16
     strategy: object
     device_name: str           # '/GPU:0' or '/CPU:0' (the first chosen device)
+    cluster: Cluster = None    # several machines (MultiWorkerMirroredStrategy)
 
     @property
     def num_replicas(self):
+        """Devices training together, over all workers."""
         return self.strategy.num_replicas_in_sync if self.strategy is not None else 1
+
+    @property
+    def num_local_replicas(self):
+        return len(self.strategy.extended.worker_devices) if self.strategy is not None else 1
+
+    @property
+    def is_chief(self):
+        """True where model files are written: always, except on the non-chief workers of a cluster."""
+        return self.cluster is None or self.cluster.is_chief
+
+    def local_batch(self, batch_size):
+        """This worker's share of a whole-cluster batch (the whole batch on one machine)."""
+        return batch_size * self.num_local_replicas // self.num_replicas
 
     def scope(self):
         """Create models and optimizers inside `with ctx.scope():` (the strategy's scope, or the device)."""
@@ -203,8 +270,9 @@ class LerasContext:
         return self.strategy.scope() if self.strategy is not None else tf.device(self.device_name)
 
 
-def initialize(device_config, mixed_precision=False, data_format=None):
-    """Import TensorFlow configured for `device_config`. Call once, before any other TensorFlow use."""
+def initialize(device_config, mixed_precision=False, data_format=None, cluster=None):
+    """Import TensorFlow configured for `device_config` (and `cluster`, else TF_CONFIG, for several machines).
+    Call once, before any other TensorFlow use."""
     import tensorflow as tf
 
     from core.leras import config
@@ -226,5 +294,15 @@ def initialize(device_config, mixed_precision=False, data_format=None):
     config.set_data_format(fmt)
     n = len(chosen)
     names = [f"/GPU:{i}" for i in range(n)] if n else ["/CPU:0"]
-    strategy = tf.distribute.MirroredStrategy(names) if n > 1 else None
-    return LerasContext(device_config, fmt, compute_dtype_for(device_config, mixed_precision), strategy, names[0])
+    cluster = cluster or Cluster.from_env()
+    if cluster is not None:
+        os.environ["TF_CONFIG"] = cluster.tf_config()
+        # Ring all-reduce over gRPC on CPUs; NCCL between GPUs when there are some.
+        comm = tf.distribute.experimental.CommunicationImplementation
+        options = tf.distribute.experimental.CommunicationOptions(
+            implementation=comm.RING if device_config.cpu_only else comm.AUTO)
+        strategy = tf.distribute.MultiWorkerMirroredStrategy(communication_options=options)
+    else:
+        strategy = tf.distribute.MirroredStrategy(names) if n > 1 else None
+    return LerasContext(device_config, fmt, compute_dtype_for(device_config, mixed_precision), strategy, names[0],
+                        cluster)

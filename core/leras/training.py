@@ -4,6 +4,8 @@
 gives each replica its slice of the batch (as the original splits the batch over GPUs), computes gradients there,
 averages them over replicas and applies one optimizer update to the single logical copy of the weights
 (MirroredStrategy keeps the copies equal). With one device (strategy None) it is a plain compiled step.
+On several machines (MultiWorkerMirroredStrategy) each worker passes its own share of the batch, split over its
+own devices; `broadcast_from_chief` makes every worker start from the chief's weights.
 """
 import tensorflow as tf
 
@@ -34,12 +36,15 @@ class DynamicLossScale:
 
 
 def _replica_slice(x):
+    """This replica's slice of the batch its worker was given (a worker's replicas are numbered contiguously)."""
     ctx = tf.distribute.get_replica_context()
-    n = ctx.num_replicas_in_sync
+    if ctx.num_replicas_in_sync == 1:
+        return x
+    n = len(tf.distribute.get_strategy().extended.worker_devices)
     if n == 1:
         return x
     per = tf.shape(x)[0] // n
-    i = ctx.replica_id_in_sync_group
+    i = ctx.replica_id_in_sync_group % n
     return x[i * per:(i + 1) * per]
 
 
@@ -50,14 +55,18 @@ def _merge_replicas(strategy, value):
     return strategy.gather(value, axis=0)
 
 
-def make_train_step(loss_fn, optimizer, variables, strategy=None, loss_scale=None):
+def make_train_step(loss_fn, optimizer, variables, strategy=None, loss_scale=None, jit_compile=None):
     """loss_fn(*batch) -> (loss, outputs dict); loss may be per-sample (its sum is differentiated, as the
     original does); outputs are per-sample tensors (batch axis 0, gathered back over replicas) or scalars
     (averaged over replicas).
 
     The returned step(*batch) runs one update and returns the outputs dict. The batch size must divide evenly by
-    the number of replicas.
+    the number of replicas. `jit_compile` (default: core.leras.config.jit_compile()) compiles the whole step
+    with XLA.
     """
+    if jit_compile is None:
+        from core.leras import config
+        jit_compile = config.jit_compile()
     strategy = strategy or tf.distribute.get_strategy()
     variables = list(variables)
 
@@ -76,7 +85,7 @@ def make_train_step(loss_fn, optimizer, variables, strategy=None, loss_scale=Non
             grads = [g / loss_scale.scale for g in grads]
         return grads, outputs
 
-    @tf.function
+    @tf.function(jit_compile=jit_compile)
     def step(*batch):
         grads, outputs = strategy.run(replica_fn, args=batch)
         if strategy.num_replicas_in_sync > 1:
@@ -91,3 +100,34 @@ def make_train_step(loss_fn, optimizer, variables, strategy=None, loss_scale=Non
         return outputs
 
     return step
+
+
+def broadcast_from_chief(strategy, variables):
+    """Give every worker the chief's values of `variables` (after each loaded or initialised its own).
+
+    Raises ValueError when the workers' variables differ in number or shapes (different models or options)."""
+    variables = list(variables)
+    signature = [len(variables)] + [int(d) for v in variables for d in v.shape]
+
+    def spread():
+        # n * sum(x^2) - sum(x)^2 is 0 exactly when every replica has the same x (exact in float64 here).
+        ctx = tf.distribute.get_replica_context()
+        sig = tf.constant([len(signature), hash(tuple(signature)) % (2 ** 20)], tf.float64)
+        total = ctx.all_reduce(tf.distribute.ReduceOp.SUM, sig)
+        squares = ctx.all_reduce(tf.distribute.ReduceOp.SUM, tf.square(sig))
+        return ctx.num_replicas_in_sync * squares - tf.square(total)
+
+    diff = strategy.experimental_local_results(strategy.run(tf.function(spread)))[0]
+    if float(tf.reduce_max(tf.abs(diff))) != 0.0:
+        raise ValueError("the workers' models differ (architecture or options)")
+
+    @tf.function
+    def chief_values():
+        ctx = tf.distribute.get_replica_context()
+        chief = ctx.replica_id_in_sync_group == 0
+        return [ctx.all_reduce(tf.distribute.ReduceOp.SUM, tf.where(chief, v.read_value(), tf.zeros_like(v)))
+                for v in variables]
+
+    values = strategy.experimental_local_results(strategy.run(chief_values))[0]
+    for v, x in zip(variables, values):
+        v.assign(x)

@@ -144,13 +144,13 @@ class Model(ModelBase):
         uniform_yaw = bool(o["uniform_yaw"])
         dst_path = self.training_data_dst_path
         self.set_training_data_generators([
-            SampleGeneratorFace(self.training_data_src_path, debug=self.debug, batch_size=self.batch_size,
+            SampleGeneratorFace(self.training_data_src_path, debug=self.debug, batch_size=self.generator_batch_size,
                                 random_ct_samples_path=dst_path if ct_mode else None,
                                 sample_process_options=Options(random_flip=bool(o["random_src_flip"]),
                                                                scale_range=(-0.15, 0.15)),
                                 output_sample_types=outputs(ct_mode), uniform_yaw_distribution=uniform_yaw,
                                 generators_count=int(workers * 1.5) if ct_mode else workers),
-            SampleGeneratorFace(dst_path, debug=self.debug, batch_size=self.batch_size,
+            SampleGeneratorFace(dst_path, debug=self.debug, batch_size=self.generator_batch_size,
                                 sample_process_options=Options(random_flip=bool(o["random_dst_flip"]),
                                                                scale_range=(-0.15, 0.15)),
                                 output_sample_types=outputs(None), uniform_yaw_distribution=uniform_yaw,

@@ -76,7 +76,7 @@ class Model(AutoEncoderViews, ModelBase):
         ]
         workers = 0 if self.debug else max(1, min(os.cpu_count() or 2, 8) // 2)
         self.set_training_data_generators([
-            SampleGeneratorFace(path, debug=self.debug, batch_size=self.batch_size,
+            SampleGeneratorFace(path, debug=self.debug, batch_size=self.generator_batch_size,
                                 sample_process_options=Options(random_flip=False), output_sample_types=outputs,
                                 generators_count=workers)
             for path in (self.training_data_src_path, self.training_data_dst_path)])

@@ -195,12 +195,12 @@ class Model(AutoEncoderViews, ModelBase):
         workers = 0 if self.debug else max(1, (os.cpu_count() or 2) // 2)
         src_ct = ct_mode if not self.pretrain else None
         self.set_training_data_generators([
-            SampleGeneratorFace(src_path, debug=self.debug, batch_size=self.batch_size,
+            SampleGeneratorFace(src_path, debug=self.debug, batch_size=self.generator_batch_size,
                                 random_ct_samples_path=dst_path if src_ct else None,
                                 sample_process_options=Options(random_flip=src_flip, scale_range=(-0.15, 0.15)),
                                 output_sample_types=outputs(src_ct, hsv), uniform_yaw_distribution=uniform_yaw,
                                 generators_count=int(workers * 1.5) if src_ct else workers),
-            SampleGeneratorFace(dst_path, debug=self.debug, batch_size=self.batch_size,
+            SampleGeneratorFace(dst_path, debug=self.debug, batch_size=self.generator_batch_size,
                                 sample_process_options=Options(random_flip=dst_flip, scale_range=(-0.15, 0.15)),
                                 output_sample_types=outputs(None, 0.0), uniform_yaw_distribution=uniform_yaw,
                                 generators_count=workers),

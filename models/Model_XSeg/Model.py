@@ -132,18 +132,19 @@ class Model(ModelBase):
                             channel_type=ChannelType.G, **common)]
             self.preview_sides = []
             self.set_training_data_generators([
-                SampleGeneratorFace(self.pretraining_data_path, debug=self.debug, batch_size=self.batch_size,
+                SampleGeneratorFace(self.pretraining_data_path, debug=self.debug, batch_size=self.generator_batch_size,
                                     sample_process_options=Options(random_flip=True), output_sample_types=outputs,
                                     generators_count=0 if self.debug else cpus)])
             return
         gens = [SampleGeneratorFaceXSeg([self.training_data_src_path, self.training_data_dst_path],
-                                        face_type=self.face_type, debug=self.debug, batch_size=self.batch_size,
-                                        resolution=self.resolution, generators_count=workers)]
+                                        face_type=self.face_type, debug=self.debug,
+                                        batch_size=self.generator_batch_size, resolution=self.resolution,
+                                        generators_count=workers)]
         self.preview_sides = []
         plain = [dict(sample_type=SampleType.FACE_IMAGE, warp=False, transform=False, channel_type=ChannelType.BGR,
                       border_replicate=False, **common)]
         for side, path in (("src", self.training_data_src_path), ("dst", self.training_data_dst_path)):
-            gen = SampleGeneratorFace(path, debug=self.debug, batch_size=self.batch_size,
+            gen = SampleGeneratorFace(path, debug=self.debug, batch_size=self.generator_batch_size,
                                       sample_process_options=Options(random_flip=False), output_sample_types=plain,
                                       generators_count=workers, raise_on_no_data=False)
             if gen.samples_len:
