@@ -3,11 +3,10 @@ written to `<dir>_enhanced` at JPEG q100 with its metadata unchanged, then optio
 
 Networks: the original's FaceEnhancer (facelib.FaceEnhancer, when `_internal/FaceEnhancer.npy` is there) or the
 offline Real-ESRGAN weights run with ncnn (merger.enhancers), in tiles scaled back one by one, so that memory does
-not grow with the face. Without the FaceEnhancer the default is realesr-animevideov3: x4plus takes ~20x longer
+not grow with the face. Without the FaceEnhancer the default is realesr-animevideov3: x4plus takes 35-90x longer
 (days for a large faceset on a CPU) and restores faces no better (PSNR/SSIM after a x4 down/up round trip on real
-faces, bench/bench_enhance.py). Faces are
-processed one at a time in this process (both networks use every CPU core themselves); the progress bar moves
-tile by tile, so its ETA holds even when one face takes minutes.
+faces, bench/bench_enhance.py). Faces are processed one at a time in this process (both networks use every CPU
+core themselves); the progress bar moves tile by tile, so its ETA holds even when one face takes minutes.
 """
 
 import numpy as np
