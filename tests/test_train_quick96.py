@@ -62,7 +62,9 @@ def test_quick96_fixed_settings_unwarped_third_step_and_files(model_cls, tmp_pat
     for _ in range(4):
         m.train_one_iter()
     # Iterations 0, 1, 2 pull new (warped) batches; iteration 3 reuses the last one with input = target.
-    assert src_gen.count == 3 + 1 and seen == [False, False, False, True]  # +1: the preview sample at start
+    m._prefetch.thread.join()
+    # +1: the preview sample at start; +1: the batch after the last one, already fetched in the background
+    assert src_gen.count == 3 + 1 + 1 and seen == [False, False, False, True]
     m.save()
     names = {p.name for p in tmp_path.iterdir()}
     assert {f"new_Quick96_{p}.npy" for p in ("encoder", "inter", "decoder_src", "decoder_dst", "src_dst_opt")} \
