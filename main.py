@@ -50,6 +50,10 @@ def main(argv=None):
     except KeyboardInterrupt:
         interact.log_err("Interrupted (Ctrl-C). Work saved so far is kept.")
         return 130
+    except OSError as e:  # a folder or file the commands did not check themselves: still one line
+        where = f"{e.filename}: " if e.filename else ""
+        interact.log_err(f"Error: {where}{e.strerror or e} — check the path, its permissions and the free disk space")
+        return 1
     return rc or 0
 
 

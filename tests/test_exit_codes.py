@@ -74,3 +74,14 @@ def test_process_exit_code_for_missing_detector_weights(dirs, repo_root, tmp_pat
                          capture_output=True, text=True, timeout=300)
     assert out.returncode != 0
     assert "S3FD.npy" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_output_folder_blocked_by_a_file_is_one_line(repo_root, tmp_path, capsys):
+    """A path error no command checked itself (here a file where the output folder's parent should be)."""
+    blocker = tmp_path / "a_file"
+    blocker.write_bytes(b"")
+    rc = main.main(["videoed", "extract-video", "--input-file", str(repo_root / "workspace" / "data_src.mp4"),
+                    "--output-dir", str(blocker / "out"), "--non-interactive"])
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert rc == 1
+    assert len(err) == 1 and str(blocker / "out") in err[0] and "Traceback" not in err[0], err
