@@ -52,8 +52,10 @@ def pack(samples_path, as_person_faceset=None, delete_originals=None):
         samples.append(Sample.from_dflimg(path, dflimg, path.parent.name if as_person_faceset else None))
     if not samples:
         raise UserError(f"{samples_path}: no aligned faces to pack")
-    if pak_path.exists():
-        interact.log_info(f"{pak_path}: file already exists, it will be overwritten.")
+    if pak_path.exists() and not interact.input_bool(
+            f"{pak_path} already exists. Overwrite it?", True,
+            help_message="y: replace it with a pack of the faces in this folder (the original asks the same)"):
+        raise UserError(f"{pak_path}: exists and was kept; move it away or answer y to pack again")
 
     configs = []
     for s in samples:

@@ -119,6 +119,20 @@ def test_pack_of_empty_folder_keeps_existing_pak(made_faces_dir, tmp_path):
     assert (folder / "faceset.pak").read_bytes() == pak
 
 
+def test_pack_over_an_existing_pak_asks_and_a_no_keeps_it(made_faces_dir, tmp_path, monkeypatch):
+    folder = tmp_path / "a"
+    shutil.copytree(made_faces_dir, folder)
+    (folder / "faceset.pak").write_bytes(b"someone else's pak")
+    monkeypatch.setattr(interact, "is_interactive", lambda: True)
+    asked = []
+    monkeypatch.setattr(interact, "_read_line", lambda text: asked.append(text) or "n")
+    with pytest.raises(UserError, match="exists and was kept"):
+        PackedFaceset.pack(folder, delete_originals=True)
+    assert any("already exists. Overwrite it?" in q for q in asked)
+    assert (folder / "faceset.pak").read_bytes() == b"someone else's pak"
+    assert len(list(folder.glob("*.jpg"))) == len(list(made_faces_dir.glob("*.jpg")))
+
+
 def test_sample_config_round_trip(made_faces_dir):
     path = sorted(made_faces_dir.glob("*.jpg"))[-1]  # the face with an applied XSeg mask
     d = DFLJPG.load(path)
