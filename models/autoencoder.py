@@ -60,30 +60,25 @@ class FaceAutoEncoder:
         return other
 
     def forward(self, warped_src, warped_dst):
-        """Dict of predictions (float32, current layout) and the codes used by 'true face'.
-
-        src and dst (same batch size) go through each shared part as one batch: every op works per sample, so the
-        results are those of separate calls, with half the ops, weight casts and weight-gradient kernels."""
-        n = tf.shape(warped_src)[0]
-
-        def halves(x):
-            return x[:n], x[n:]
-
+        """Dict of predictions (float32, current layout) and the codes used by 'true face'."""
         if self.archi_type == "df":
-            src_code, dst_code = halves(self.inter(self.encoder(tf.concat([warped_src, warped_dst], 0))))
+            src_code = self.inter(self.encoder(warped_src))
+            dst_code = self.inter(self.encoder(warped_dst))
             pred_src_src, pred_src_srcm = self.decoder_src(src_code)
             pred_dst_dst, pred_dst_dstm = self.decoder_dst(dst_code)
             pred_src_dst, pred_src_dstm = self.decoder_src(dst_code)
             pred_src_dst_no_code_grad, _ = self.decoder_src(tf.stop_gradient(dst_code))
         else:
-            enc = self.encoder(tf.concat([warped_src, warped_dst], 0))
-            src_ab, dst_ab = halves(self.inter_AB(enc))
-            dst_b = self.inter_B(enc[n:])
+            src_enc = self.encoder(warped_src)
+            dst_enc = self.encoder(warped_dst)
+            src_ab = self.inter_AB(src_enc)
+            dst_b = self.inter_B(dst_enc)
+            dst_ab = self.inter_AB(dst_enc)
             src_code = ops.concat_ch((src_ab, src_ab))
             dst_code = ops.concat_ch((dst_b, dst_ab))
             swap_code = ops.concat_ch((dst_ab, dst_ab))
-            rgb, mask = self.decoder(tf.concat([src_code, dst_code], 0))
-            (pred_src_src, pred_dst_dst), (pred_src_srcm, pred_dst_dstm) = halves(rgb), halves(mask)
+            pred_src_src, pred_src_srcm = self.decoder(src_code)
+            pred_dst_dst, pred_dst_dstm = self.decoder(dst_code)
             pred_src_dst, pred_src_dstm = self.decoder(swap_code)
             pred_src_dst_no_code_grad, _ = self.decoder(tf.stop_gradient(swap_code))
         return dict(src_code=src_code, dst_code=dst_code, pred_src_src=pred_src_src, pred_src_srcm=pred_src_srcm,

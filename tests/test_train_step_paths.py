@@ -1,5 +1,5 @@
-"""The fast training paths keep the maths: src and dst through the shared parts as one batch, the step compiled
-with XLA, bfloat16 compute (which must still learn), and samples prefetched while a step runs."""
+"""The training paths keep the maths: the step compiled with XLA equals the plain step, bfloat16 compute still
+learns, and the samples of the next step are prefetched while a step runs."""
 
 import numpy as np
 import pytest
@@ -21,26 +21,6 @@ def _seeded(ae, seed=0):
 def _faces(n, res=32, seed=1):
     rs = np.random.RandomState(seed)
     return [tf.constant(rs.uniform(0, 1, (n, res, res, c)).astype(np.float32)) for c in (3, 3, 1, 3, 3, 1)]
-
-
-@pytest.mark.parametrize("archi", ["df", "liae"])
-def test_shared_parts_as_one_batch_equal_separate_calls(archi):
-    ae = _seeded(FaceAutoEncoder(archi, "ud", 32, ae_dims=16, e_dims=8, d_dims=8, d_mask_dims=8))
-    ws, _, _, wd, _, _ = _faces(3)
-    got = ae.forward(ws, wd)
-    if archi == "df":
-        src_code, dst_code = ae.inter(ae.encoder(ws)), ae.inter(ae.encoder(wd))
-        want = {"pred_src_src": ae.decoder_src(src_code)[0], "pred_dst_dstm": ae.decoder_dst(dst_code)[1],
-                "pred_src_dst": ae.decoder_src(dst_code)[0], "dst_code": dst_code}
-    else:
-        se, de = ae.encoder(ws), ae.encoder(wd)
-        src_code = tf.concat([ae.inter_AB(se)] * 2, -1)
-        dst_code = tf.concat([ae.inter_B(de), ae.inter_AB(de)], -1)
-        swap = tf.concat([ae.inter_AB(de)] * 2, -1)
-        want = {"pred_src_src": ae.decoder(src_code)[0], "pred_dst_dstm": ae.decoder(dst_code)[1],
-                "pred_src_dst": ae.decoder(swap)[0], "dst_code": dst_code}
-    for k, v in want.items():
-        np.testing.assert_allclose(got[k].numpy(), v.numpy(), atol=1e-5, err_msg=k)
 
 
 def _tiny_training(compute_dtype=None, jit_compile=False, opt_cls=optimizers.AdaBelief, steps=2, lr=1e-3):
