@@ -18,7 +18,6 @@ BENCH_QUICK=1 (run_all): 1 minute per model, Quick96 only.
 """
 import argparse
 import csv
-import os
 import shutil
 import subprocess
 import sys
@@ -195,8 +194,8 @@ def main():
         sys.exit(f"--models: unknown {', '.join(unknown)} (choose from {', '.join(MODELS)})")
     extra = dict(o.split("=", 1) for o in args.saehd_option)
 
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from core import interact
+    from core import interact, lognoise
+    lognoise.configure(False)
     interact.set_non_interactive(True)
     out_dir = Path(args.output_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
