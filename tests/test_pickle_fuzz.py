@@ -30,6 +30,8 @@ CHILD = r"""
 import json, os, random, resource, signal, struct, sys, traceback
 repo, seeds_dir, seed, count, progress = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
 sys.path.insert(0, repo)
+sys.path.insert(0, os.path.join(repo, "tests"))
+from child_peak import peak_rss_kb
 resource.setrlimit(resource.RLIMIT_AS, (int(sys.argv[6]), int(sys.argv[6])))
 from core.errors import UserError
 from core.dflimg import metafile
@@ -123,8 +125,7 @@ for case in range(count):
         sys.exit(4)
     finally:
         signal.alarm(0)
-peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"cases": count, "outcomes": outcomes, "peak_rss_kb": peak_kb}))
+print(json.dumps({"cases": count, "outcomes": outcomes, "peak_rss_kb": peak_rss_kb()}))
 """
 
 
